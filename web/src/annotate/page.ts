@@ -1,0 +1,320 @@
+// The annotation page, read top to bottom: lease a task (the next one is prefetched, image decoded),
+// edit its boxes, answer with a key, queue the answer in the outbox, show the prefetched task.
+import type { Answer, AnswerBody, Api, Campaign, Me, Task } from "../api.ts";
+import { h } from "../dom.ts";
+import { countFates, type FateCounts, roundBox, suggestionFates } from "../geometry.ts";
+import { Outbox } from "../outbox.ts";
+import { type EditBox, Editor, labelColor } from "./editor.ts";
+import { helpDialog, keyFor } from "./keys.ts";
+
+interface Loaded {
+  task: Task;
+  img: HTMLImageElement;
+}
+
+interface Answered extends Loaded {
+  answer: Answer;
+  boxes: EditBox[];
+  flagged: boolean;
+  counts: FateCounts;
+  threshold: number;
+}
+
+const historySize = 10;
+
+export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign: Campaign): Promise<void> {
+  const prefetchOn = new URL(location.href).searchParams.get("prefetch") !== "0";
+  const editor = new Editor(campaign.labels, () => renderSide());
+  editor.threshold = campaign.threshold;
+
+  const unsentEl = h("span", { id: "unsent", class: "unsent" });
+  const statsEl = h("span", { id: "stats" });
+  const modelEl = h("span", { id: "model-version" });
+  const flagEl = h("span", { id: "flag", class: "flag" });
+  const messageEl = h("div", { id: "message", class: "message", role: "status" });
+  const boxListEl = h("ol", { id: "box-list", class: "box-list" });
+  const historyEl = h("ol", { id: "history", class: "history" });
+  const labelsEl = h("div", { id: "labels", class: "labels" });
+  const thresholdValue = h("output", {}, editor.threshold.toFixed(2));
+  const slider = h("input", {
+    id: "threshold",
+    type: "range",
+    min: 0,
+    max: 1,
+    step: 0.01,
+    value: editor.threshold,
+  });
+  slider.addEventListener("input", () => {
+    editor.setThreshold(Number(slider.value));
+    thresholdValue.textContent = editor.threshold.toFixed(2);
+  });
+  slider.addEventListener("change", () => slider.blur());
+
+  root.replaceChildren(
+    h(
+      "div",
+      { class: "annotate" },
+      h(
+        "header",
+        { class: "bar" },
+        h("strong", {}, campaign.name),
+        modelEl,
+        statsEl,
+        flagEl,
+        unsentEl,
+        h("button", { type: "button", onclick: () => toggleHelp() }, "Keys (h)"),
+      ),
+      h("main", {}, editor.el, messageEl),
+      h(
+        "aside",
+        {},
+        h("h3", {}, "Labels"),
+        labelsEl,
+        h("h3", {}, "Suggestions"),
+        h("label", { class: "threshold" }, "Threshold ", slider, " ", thresholdValue),
+        h("h3", {}, "Boxes"),
+        boxListEl,
+        h("h3", {}, "Last answers"),
+        historyEl,
+      ),
+    ),
+  );
+
+  const outbox = await Outbox.open(api, (o) => {
+    unsentEl.textContent = o.unsent === 0 ? "all saved" : `${o.unsent} unsent`;
+    unsentEl.classList.toggle("pending", o.unsent > 0);
+    const failed = o.failed;
+    if (failed.length > 0) showMessage(`Refused by the server: ${failed[0]!.error}`);
+  });
+  addEventListener("beforeunload", (e) => {
+    if (outbox.unsent > 0) {
+      e.preventDefault();
+      e.returnValue = "";
+    }
+  });
+
+  // Session state.
+  let current: Loaded | null = null;
+  let startedAt = performance.now();
+  let flagged = false;
+  let prefetched: Promise<Loaded | null> | null = null;
+  const history: Answered[] = [];
+  /** While revisiting an earlier answer: its index in `history`, and the task put aside. */
+  let revisit: { index: number; resume: Loaded | null } | null = null;
+  const session = new Map<string, { answer: Answer; counts: FateCounts }>();
+  let answerPressedAt: number | null = null;
+
+  async function loadTask(): Promise<Loaded | null> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const task = await api.nextTask(campaign.id, me.id);
+        if (!task) return null;
+        const img = new Image();
+        img.src = URL.createObjectURL(await api.blob(task.imageUrl));
+        await img.decode();
+        return { task, img };
+      } catch (e) {
+        if (attempt >= 4) throw e;
+        await new Promise((r) => setTimeout(r, 300 * 2 ** attempt));
+      }
+    }
+  }
+
+  function prefetch(): void {
+    prefetched = prefetchOn ? loadTask() : null;
+    prefetched?.catch(() => {});
+  }
+
+  function show(loaded: Loaded | null, previous?: Answered): void {
+    current = loaded;
+    if (!loaded) {
+      editor.el.hidden = true;
+      showMessage("No more images to annotate in this campaign. Thank you!");
+      renderSide();
+      return;
+    }
+    editor.el.hidden = false;
+    const { task, img } = loaded;
+    if (previous) editor.threshold = previous.threshold;
+    editor.load(img, task.width, task.height, task.predictions, previous?.boxes);
+    flagged = previous?.flagged ?? false;
+    startedAt = performance.now();
+    modelEl.textContent =
+      task.modelVersion !== null
+        ? `suggestions from model v${task.modelVersion}`
+        : task.predictionsUnavailable
+          ? "model server unavailable: no suggestions"
+          : "no model yet";
+    showMessage(previous ? `Revisiting your answer "${previous.answer}": change it and answer again.` : "");
+    renderSide();
+    if (answerPressedAt !== null) {
+      const pressed = answerPressedAt;
+      answerPressedAt = null;
+      requestAnimationFrame(() => {
+        const ms = performance.now() - pressed;
+        document.dispatchEvent(new CustomEvent("boxloop:drawn", { detail: { ms, imageId: task.imageId } }));
+      });
+    }
+  }
+
+  async function answer(kind: Answer): Promise<void> {
+    if (!current) return;
+    answerPressedAt = performance.now();
+    const done = current;
+    const final = editor.visibleBoxes().map((b) => ({ ...b }));
+    const counts = countFates(suggestionFates(editor.suggestions, editor.shownSuggestions(), final));
+    const body: AnswerBody = {
+      answer: kind,
+      boxes: final.map((b) => roundBox({ label: b.label, x: b.x, y: b.y, width: b.width, height: b.height })),
+      modelVersion: done.task.modelVersion,
+      durationMs: Math.round(performance.now() - startedAt),
+      ...(flagged ? { flagged: true } : {}),
+    };
+    void outbox.add(campaign.id, done.task.imageId, me.id, body).catch((e) => showMessage(`Could not store: ${e}`));
+    const entry: Answered = { ...done, answer: kind, boxes: final, flagged, counts, threshold: editor.threshold };
+    session.set(done.task.imageId, { answer: kind, counts });
+    if (revisit) {
+      history[revisit.index] = entry;
+      const resume = revisit.resume;
+      revisit = null;
+      show(resume);
+      return;
+    }
+    history.push(entry);
+    if (history.length > historySize) history.shift();
+    if (prefetched) {
+      const next = prefetched;
+      prefetch();
+      show(await next.catch(() => loadTask()));
+    } else show(await loadTask());
+  }
+
+  /** Opens an earlier answer (the one before the current, or a given one) for editing. */
+  function undo(index?: number): void {
+    const at = index ?? (revisit ? revisit.index - 1 : history.length - 1);
+    if (at < 0 || at >= history.length) return;
+    if (!revisit) revisit = { index: at, resume: current };
+    else revisit.index = at;
+    show(history[at]!, history[at]!);
+  }
+
+  function showMessage(text: string): void {
+    messageEl.textContent = text;
+    messageEl.hidden = text === "";
+  }
+
+  let help: HTMLDialogElement | null = null;
+  function toggleHelp(): void {
+    if (help?.open) {
+      help.close();
+      return;
+    }
+    help ??= document.body.appendChild(helpDialog());
+    help.showModal();
+  }
+
+  function renderSide(): void {
+    let answers = 0;
+    let accepted = 0;
+    let corrected = 0;
+    for (const v of session.values()) {
+      answers += 1;
+      accepted += v.counts.accepted;
+      corrected += v.counts.corrected;
+    }
+    statsEl.textContent = `${answers} answers · ${accepted} suggestions accepted · ${corrected} boxes corrected`;
+    flagEl.textContent = flagged ? "⚑ flagged" : "";
+    labelsEl.replaceChildren(
+      ...campaign.labels.map((l, i) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: l === editor.currentLabel ? "label current" : "label",
+            style: `border-color: ${labelColor(campaign.labels, l)}`,
+            onclick: () => editor.setLabel(l),
+          },
+          h("kbd", {}, i < 9 ? String(i + 1) : ""),
+          ` ${l}`,
+        ),
+      ),
+    );
+    boxListEl.replaceChildren(
+      ...editor.visibleBoxes().map((b) =>
+        h(
+          "li",
+          {
+            class: b.id === editor.selected ? "selected" : "",
+            onclick: () => editor.select(b.id),
+          },
+          `${b.label} ${Math.round(b.width)}×${Math.round(b.height)} at ${Math.round(b.x)},${Math.round(b.y)}`,
+          b.from !== null && !b.touched ? ` (suggested ${b.score?.toFixed(2)})` : "",
+        ),
+      ),
+    );
+    historyEl.replaceChildren(
+      ...history
+        .map((e, i) =>
+          h(
+            "li",
+            {
+              class: revisit?.index === i ? "selected" : "",
+              "data-image": e.task.imageId,
+              onclick: () => undo(i),
+            },
+            `${e.answer} · ${e.boxes.length} box${e.boxes.length === 1 ? "" : "es"}${e.flagged ? " · ⚑" : ""}`,
+          ),
+        )
+        .reverse(),
+    );
+  }
+
+  document.addEventListener("keydown", (e) => {
+    const target = e.target as HTMLElement;
+    if (target.closest("input, textarea, select") && target.getAttribute("type") !== "range") return;
+    const action = keyFor(e);
+    if (!action) return;
+    if (help?.open && action.kind !== "help") return;
+    e.preventDefault();
+    switch (action.kind) {
+      case "answer":
+        if (!e.repeat) void answer(action.answer);
+        break;
+      case "undo":
+        undo();
+        break;
+      case "label": {
+        const l = campaign.labels[action.index];
+        if (l) editor.setLabel(l);
+        break;
+      }
+      case "flag":
+        flagged = !flagged;
+        renderSide();
+        break;
+      case "help":
+        toggleHelp();
+        break;
+      case "delete":
+        editor.deleteSelected();
+        break;
+      case "nudge":
+        editor.nudge(action.dx, action.dy, action.resize);
+        break;
+      case "next-box":
+        editor.selectNext(action.step);
+        break;
+      case "deselect":
+        editor.select(null);
+        break;
+      case "zoom":
+        if (action.factor === 0) editor.fit();
+        else editor.zoomBy(action.factor);
+        break;
+    }
+  });
+
+  show(await loadTask());
+  prefetch();
+  document.body.dataset.ready = "annotate";
+}

@@ -1,0 +1,79 @@
+// Entry: sign in with a bearer token, then route by hash: #/ (campaigns), #/annotate/<cid>,
+// #/dashboard/<cid>.
+
+import { annotatePage } from "./annotate/page.ts";
+import { Api, ApiError } from "./api.ts";
+import { forgetToken, loadToken, saveToken } from "./auth.ts";
+import { dashboardPage } from "./dashboard/page.ts";
+import { h } from "./dom.ts";
+import "./style.css";
+
+const root = document.getElementById("app")!;
+
+function login(message = ""): void {
+  const input = h("input", { id: "token", type: "password", placeholder: "bearer token", autocomplete: "off" });
+  const form = h(
+    "form",
+    { class: "login" },
+    h("h1", {}, "boxloop"),
+    h("p", {}, "Paste the token that `boxloop start` printed (or open the link with ?token=…)."),
+    input,
+    h("button", { type: "submit" }, "Sign in"),
+    message ? h("p", { class: "error" }, message) : null,
+  );
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    saveToken(input.value);
+    void route();
+  });
+  root.replaceChildren(form);
+  input.focus();
+}
+
+async function route(): Promise<void> {
+  const token = loadToken();
+  if (!token) return login();
+  const api = new Api(token);
+  try {
+    const me = await api.me();
+    const [page, cid] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+    if (page === "annotate" && cid) return await annotatePage(root, api, me, await api.campaign(cid));
+    if (page === "dashboard" && cid) return await dashboardPage(root, api, cid);
+    const campaigns = await api.campaigns();
+    root.replaceChildren(
+      h(
+        "div",
+        { class: "campaigns" },
+        h("h1", {}, "Campaigns"),
+        h("p", {}, `Signed in as ${me.id} (${me.role}). `, h("a", { href: "#", onclick: signOut }, "Sign out")),
+        h(
+          "ul",
+          {},
+          ...campaigns.map((c) =>
+            h(
+              "li",
+              {},
+              h("a", { href: `#/annotate/${encodeURIComponent(c.id)}` }, c.name),
+              me.role === "admin" ? h("a", { href: `#/dashboard/${encodeURIComponent(c.id)}` }, " dashboard") : null,
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      forgetToken();
+      return login("That token was refused. Paste a valid one.");
+    }
+    root.replaceChildren(h("p", { class: "error" }, `Could not load: ${(e as Error).message}`));
+  }
+}
+
+function signOut(e: Event): void {
+  e.preventDefault();
+  forgetToken();
+  login();
+}
+
+addEventListener("hashchange", () => location.reload());
+void route();
