@@ -1,0 +1,20 @@
+// Object keys: `/`-separated segments of letters, digits and `._=@:-`, none empty, none starting
+// with a dot (so no `..`, no hidden files in the local store), at most 1024 characters.
+import { StorageError } from "./port.ts";
+
+const segment = /^[A-Za-z0-9_=@:-][A-Za-z0-9._=@:-]*$/;
+
+export function isValidKey(key: string): boolean {
+  if (key.length === 0 || key.length > 1024) return false;
+  return key.split("/").every((part) => segment.test(part));
+}
+
+export function assertKey(key: string): void {
+  if (!isValidKey(key)) throw new StorageError("InvalidKey", `invalid object key: ${JSON.stringify(key)}`);
+}
+
+/** A prefix is a key, or a key followed by `/`, or empty. */
+export function assertPrefix(prefix: string): void {
+  if (prefix === "") return;
+  assertKey(prefix.endsWith("/") ? prefix.slice(0, -1) : prefix);
+}

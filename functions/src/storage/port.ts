@@ -1,0 +1,76 @@
+// The storage port: an object store with the few operations boxloop needs. S3 and a local directory
+// implement it; both pass `contract.ts`. Keys are `/`-separated paths of safe segments (see `key.ts`).
+import type { Readable } from "node:stream";
+
+export interface ObjectInfo {
+  key: string;
+  /** Quoted, as S3 returns it. */
+  etag: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface StoredObject extends ObjectInfo {
+  body: Uint8Array;
+  contentType?: string;
+}
+
+export interface PutOptions {
+  /** `"*"`: create only; fails with PreconditionFailed when the key exists. */
+  ifNoneMatch?: "*";
+  /** Compare-and-swap: replace only when the current ETag equals this; else PreconditionFailed. */
+  ifMatch?: string;
+  contentType?: string;
+}
+
+export interface ListPage {
+  items: ObjectInfo[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  cursor?: string;
+}
+
+export interface Store {
+  /** Returns once the write is durable. */
+  put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<{ etag: string }>;
+  get(key: string): Promise<StoredObject | undefined>;
+  getStream(key: string): Promise<{ info: ObjectInfo; stream: Readable } | undefined>;
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Keys in lexicographic order under `prefix`, at most `limit` (default 1000) per page. */
+  list(prefix: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>;
+  /** Deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  presignPut(key: string, options: { expiresIn: number; contentType?: string }): Promise<string>;
+  presignGet(key: string, options: { expiresIn: number }): Promise<string>;
+}
+
+export type StorageErrorCode = "PreconditionFailed" | "NotFound" | "InvalidKey";
+
+export class StorageError extends Error {
+  constructor(
+    readonly code: StorageErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "StorageError";
+  }
+}
+
+export function isPreconditionFailed(error: unknown): boolean {
+  return error instanceof StorageError && error.code === "PreconditionFailed";
+}
+
+/** Every key under `prefix`, following pagination. */
+export async function* listAll(store: Store, prefix: string): AsyncGenerator<ObjectInfo> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.list(prefix, cursor === undefined ? {} : { cursor });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+}
+
+export async function getJson(store: Store, key: string): Promise<{ value: unknown; etag: string } | undefined> {
+  const object = await store.get(key);
+  if (object === undefined) return undefined;
+  return { value: JSON.parse(new TextDecoder().decode(object.body)), etag: object.etag };
+}
