@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough, Readable } from "node:stream";
+import { test } from "node:test";
+import fc from "fast-check";
+import {
+  frameRecord,
+  maskedCrc32c,
+  readTFRecords,
+  TFRecordError,
+  TFRecordWriter,
+  writeTFRecordFile,
+} from "./tfrecord.ts";
+
+async function collect(source: Parameters<typeof readTFRecords>[0]): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const r of readTFRecords(source)) out.push(Buffer.from(r));
+  return out;
+}
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await mkdtemp(join(tmpdir(), "tfrecord-"));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
+
+test("masked CRC32C equals the one TensorFlow wrote in a real TFRecord header", async () => {
+  const header = (await readFile(join(raccoon, "data", "test.record"))).subarray(0, 12);
+  assert.equal(maskedCrc32c(header.subarray(0, 8)), header.readUInt32LE(8));
+});
+
+test("records written to a file read back identical, in order", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "a.tfrecord");
+    const records = [Buffer.from("hello"), Buffer.alloc(0), Buffer.alloc(3 << 20, 7), Buffer.from([0, 1, 2])];
+    await writeTFRecordFile(path, records);
+    const bytes = await readFile(path);
+    assert.equal(
+      bytes.length,
+      records.reduce((n, r) => n + r.length + 16, 0),
+    );
+    assert.deepEqual(await collect(path), records);
+  });
+});
+
+test("property: any records round-trip through any chunking of the stream", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }),
+      fc.integer({ min: 1, max: 64 }),
+      async (records, chunkSize) => {
+        const file = Buffer.concat(records.map((r) => frameRecord(r)));
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < file.length; i += chunkSize) chunks.push(file.subarray(i, i + chunkSize));
+        const back = await collect(Readable.from(chunks));
+        assert.deepEqual(
+          back,
+          records.map((r) => Buffer.from(r)),
+        );
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+test("a writer on a stream frames records and ends the stream on close", async () => {
+  const sink = new PassThrough();
+  const parts: Buffer[] = [];
+  sink.on("data", (b: Buffer) => parts.push(b));
+  const writer = TFRecordWriter.to(sink);
+  await writer.write(Buffer.from("x"));
+  await writer.close();
+  assert.deepEqual(await collect(Buffer.concat(parts)), [Buffer.from("x")]);
+  await assert.rejects(writer.write(Buffer.from("y")), /closed/);
+});
+
+test("a flipped byte in the data is reported with the record's offset", async () => {
+  const first = frameRecord(Buffer.from("first record"));
+  const second = frameRecord(Buffer.from("second record"));
+  const file = Buffer.concat([first, second]);
+  file[first.length + 14] ^= 0x01; // inside the second record's data
+  const seen: Buffer[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const r of readTFRecords(file)) seen.push(Buffer.from(r));
+    })(),
+    (e: unknown) => {
+      assert.ok(e instanceof TFRecordError);
+      assert.equal(e.offset, first.length);
+      assert.match(e.message, /corrupt record data/);
+      assert.match(e.message, new RegExp(`byte offset ${first.length}\\b`));
+      return true;
+    },
+  );
+  assert.deepEqual(seen, [Buffer.from("first record")]);
+});
+
+test("a flipped byte in the length is reported as a corrupt length", async () => {
+  const file = Buffer.concat([frameRecord(Buffer.from("a")), frameRecord(Buffer.from("b"))]);
+  file[17 + 3] ^= 0x80;
+  await assert.rejects(
+    collect(file),
+    (e: unknown) => e instanceof TFRecordError && e.offset === 17 && /length/.test(e.message),
+  );
+});
+
+test("a truncated file gives a clear error naming the file and offset", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "cut.tfrecord");
+    const whole = Buffer.concat([frameRecord(Buffer.alloc(100, 1)), frameRecord(Buffer.alloc(100, 2))]);
+    for (const cut of [whole.length - 1, whole.length - 60, 116 + 5]) {
+      await writeFile(path, whole.subarray(0, cut));
+      await assert.rejects(collect(path), (e: unknown) => {
+        assert.ok(e instanceof TFRecordError);
+        assert.equal(e.offset, 116);
+        assert.match(e.message, /truncated/);
+        assert.ok(e.message.startsWith(path));
+        return true;
+      });
+    }
+  });
+});
+
+test("an empty file has no records", async () => {
+  assert.deepEqual(await collect(new Uint8Array(0)), []);
+});
