@@ -23,6 +23,17 @@ interface Answered extends Loaded {
 const historySize = 10;
 
 export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign: Campaign): Promise<void> {
+  // Session state.
+  let current: Loaded | null = null;
+  let startedAt = performance.now();
+  let flagged = false;
+  let prefetched: Promise<Loaded | null> | null = null;
+  const history: Answered[] = [];
+  /** While revisiting an earlier answer: its index in `history`, and the task put aside. */
+  let revisit: { index: number; resume: Loaded | null } | null = null;
+  const session = new Map<string, { answer: Answer; counts: FateCounts }>();
+  let answerPressedAt: number | null = null;
+
   const prefetchOn = new URL(location.href).searchParams.get("prefetch") !== "0";
   const editor = new Editor(campaign.labels, () => renderSide());
   editor.threshold = campaign.threshold;
@@ -92,17 +103,6 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
       e.returnValue = "";
     }
   });
-
-  // Session state.
-  let current: Loaded | null = null;
-  let startedAt = performance.now();
-  let flagged = false;
-  let prefetched: Promise<Loaded | null> | null = null;
-  const history: Answered[] = [];
-  /** While revisiting an earlier answer: its index in `history`, and the task put aside. */
-  let revisit: { index: number; resume: Loaded | null } | null = null;
-  const session = new Map<string, { answer: Answer; counts: FateCounts }>();
-  let answerPressedAt: number | null = null;
 
   async function loadTask(): Promise<Loaded | null> {
     for (let attempt = 0; ; attempt++) {

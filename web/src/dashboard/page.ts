@@ -22,7 +22,7 @@ function duration(a: string | null, b: string | null): string {
 }
 
 export async function dashboardPage(root: HTMLElement, api: Api, cid: string): Promise<void> {
-  const status = h("div", { class: "message", role: "status", id: "dashboard-status" });
+  const status = h("div", { class: "message", role: "status", id: "dashboard-status", hidden: true });
   const say = (text: string) => {
     status.textContent = text;
     status.hidden = text === "";
