@@ -54,7 +54,7 @@ test("no detections score 0; a class without ground truth is -1 and left out of 
   assert.equal(r.vocAP50, 0);
 });
 
-test("a box shifted to IoU 0.6 counts at 0.5 and 0.55 only", () => {
+test("a box shifted to IoU 0.6 counts at thresholds 0.5, 0.55 and 0.6 (IoU ≥ threshold)", () => {
   // 100×100 vs shifted by 25 in x: IoU = 75*100 / (20000 - 7500) = 0.6
   const r = evaluate({
     categories: ["a"],
@@ -63,7 +63,7 @@ test("a box shifted to IoU 0.6 counts at 0.5 and 0.55 only", () => {
   // precision is tp / (tp + fp + eps), as in pycocotools
   assert.ok(Math.abs(r.coco.AP50 - 1) < 1e-12, `${r.coco.AP50}`);
   assert.equal(r.coco.AP75, 0);
-  assert.ok(Math.abs(r.coco.AP - 0.2) < 1e-12, `${r.coco.AP}`);
+  assert.ok(Math.abs(r.coco.AP - 0.3) < 1e-12, `${r.coco.AP}`);
 });
 
 test("unknown labels are an error naming the image", () => {
