@@ -1,7 +1,7 @@
 // The in-process twin of EventBridge Scheduler for `boxloop start`: every campaign whose settings
 // hold a schedule expression gets a training run when it fires. It re-reads the campaigns on each
 // tick, so a schedule set through the API takes effect without a restart.
-import { parseSchedule, type Schedule } from "./cron.ts";
+import { parseSchedule, type Schedule } from "@boxloop/functions/schedule/cron";
 
 export interface ScheduledCampaign {
   id: string;
