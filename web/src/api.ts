@@ -2,6 +2,7 @@
 import type { Box, Suggestion } from "./geometry.ts";
 
 export type Role = "admin" | "annotator";
+export type MemberRole = "annotator" | "reviewer";
 export type Answer = "accept" | "reject" | "ignore";
 export type Strategy = "uncertain" | "random" | "sequential";
 
@@ -12,7 +13,7 @@ export interface Me {
 
 export interface Member {
   id: string;
-  role: Role;
+  role: MemberRole;
 }
 
 export interface Progress {
@@ -35,7 +36,7 @@ export interface Campaign {
   schedule: string | null;
   members: Member[];
   progress?: Progress;
-  servingVersion?: number | null;
+  servingVersion?: string | null;
 }
 
 export interface Task {
@@ -43,7 +44,7 @@ export interface Task {
   imageUrl: string;
   width: number;
   height: number;
-  modelVersion: number | null;
+  modelVersion: string | null;
   predictions: Suggestion[];
   predictionsUnavailable: boolean;
 }
@@ -51,7 +52,7 @@ export interface Task {
 export interface AnswerBody {
   answer: Answer;
   boxes: Box[];
-  modelVersion: number | null;
+  modelVersion: string | null;
   durationMs: number;
   flagged?: boolean;
 }
@@ -65,7 +66,7 @@ export interface Metrics {
 }
 
 export interface ModelVersion {
-  version: number;
+  version: string;
   createdAt: string;
   annotatedImages: number;
   metrics: Metrics;
@@ -78,7 +79,7 @@ export interface TrainingRun {
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
-  modelVersion: number | null;
+  modelVersion: string | null;
   steps?: { name: string; state: string; startedAt?: string; finishedAt?: string }[];
 }
 
@@ -178,7 +179,7 @@ export class Api {
     return Array.isArray(r) ? r : r.models;
   }
 
-  promote(cid: string, version: number): Promise<unknown> {
+  promote(cid: string, version: string): Promise<unknown> {
     return this.request("POST", `/campaigns/${enc(cid)}/models/${version}:promote`);
   }
 

@@ -46,7 +46,7 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
   function render(c: Campaign, models: ModelVersion[], runs: TrainingRun[]): void {
     const p = c.progress;
     const serving = models.find((m) => m.serving) ?? null;
-    const byVersion = [...models].sort((a, b) => a.version - b.version);
+    const byVersion = [...models].sort((a, b) => Number(a.version) - Number(b.version));
     root.replaceChildren(
       h(
         "div",
@@ -159,7 +159,7 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
                       "data-promote": m.version,
                       onclick: () => act(`Promote v${m.version}`, () => api.promote(cid, m.version)),
                     },
-                    serving && m.version < serving.version ? "Roll back to this" : "Promote",
+                    serving && Number(m.version) < Number(serving.version) ? "Roll back to this" : "Promote",
                   ),
             ]),
           ),
@@ -247,7 +247,7 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
             .filter(Boolean)
             .map((line) => {
               const [id, role] = line.split(":").map((x) => x.trim());
-              return { id: id!, role: role === "admin" ? "admin" : "annotator" };
+              return { id: id!, role: role === "reviewer" ? "reviewer" : "annotator" };
             }),
         }),
       );
