@@ -1,14 +1,52 @@
-// The training workflow's Lambda steps (Snapshot, Evaluate, Publish, CleanUp, RecordFailure).
-// Each receives the whole state machine state and returns its own result (ResultPath `$.<step>`).
-// Being written for the loop issue (#8); CDK bundles this file.
-type Handler = (state: Record<string, unknown>) => Promise<Record<string, unknown>>;
+// The training workflow's Lambda steps (Snapshot, Evaluate, Publish, CleanUp, RecordFailure), as
+// CDK bundles them. Each receives the state machine's state and returns its own result.
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { S3Store } from "../storage/s3.ts";
+import type { WorkflowContext, WorkflowStarter } from "./context.ts";
+import { type WorkflowState, workflowSteps } from "./steps.ts";
 
-const notYet: Handler = async () => {
-  throw new Error("workflow step not built yet");
-};
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
 
-export const snapshot: Handler = notYet;
-export const evaluate: Handler = notYet;
-export const publish: Handler = notYet;
-export const cleanup: Handler = notYet;
-export const recordFailure: Handler = notYet;
+/** Starts executions of the training state machine; the run id names the execution, so a repeat is one run. */
+export function sfnStarter(stateMachineArn: string, client = new SFNClient({})): WorkflowStarter {
+  return {
+    async start(input) {
+      const out = await client.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          input: JSON.stringify(input),
+          ...(input.runId ? { name: input.runId } : {}),
+        }),
+      );
+      return { executionId: out.executionArn! };
+    },
+  };
+}
+
+let steps: ReturnType<typeof workflowSteps> | undefined;
+
+function awsSteps() {
+  if (steps) return steps;
+  const dataBucket = env("BOXLOOP_DATA_BUCKET");
+  const modelsBucket = env("BOXLOOP_MODELS_BUCKET");
+  const ctx: WorkflowContext = {
+    data: new S3Store({ bucket: dataBucket }),
+    models: new S3Store({ bucket: modelsBucket }),
+    uri: (store, key) => `s3://${store === "data" ? dataBucket : modelsBucket}/${key}`,
+    starter: sfnStarter(env("BOXLOOP_STATE_MACHINE_ARN")),
+    now: () => new Date(),
+    keep: Number(process.env.BOXLOOP_KEEP_VERSIONS ?? 5),
+  };
+  steps = workflowSteps(ctx);
+  return steps;
+}
+
+export const snapshot = (state: WorkflowState) => awsSteps().snapshot(state);
+export const evaluate = (state: WorkflowState) => awsSteps().evaluate(state);
+export const publish = (state: WorkflowState) => awsSteps().publish(state);
+export const cleanup = (state: WorkflowState) => awsSteps().cleanup(state);
+export const recordFailure = (state: WorkflowState) => awsSteps().recordFailure(state);
