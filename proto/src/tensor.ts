@@ -109,7 +109,7 @@ export function toTensorProto(t: HostTensor): TensorProto {
   }
   const values = t.values as Exclude<TensorValues, Uint8Array[]>;
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  proto.tensorContent = littleEndian ? bytes.slice() : swapBytes(bytes, values.BYTES_PER_ELEMENT);
+  proto.tensorContent = littleEndian ? new Uint8Array(bytes) : swapBytes(bytes, values.BYTES_PER_ELEMENT);
   return proto;
 }
 
@@ -128,7 +128,8 @@ export function fromTensorProto(proto: TensorProto): HostTensor {
         `tensor_content has ${proto.tensorContent.length} bytes; a ${dtypeName(dtype)} tensor of shape [${shape.join(",")}] needs ${n * size}`,
       );
     }
-    const bytes = littleEndian ? proto.tensorContent.slice() : swapBytes(proto.tensorContent, size);
+    // A copy (never Buffer#slice, which shares memory), aligned for the typed array.
+    const bytes = littleEndian ? new Uint8Array(proto.tensorContent) : swapBytes(proto.tensorContent, size);
     return { dtype, shape, values: new Ctor(bytes.buffer as ArrayBuffer, 0, n) };
   }
   const out = new Ctor(n);
