@@ -166,6 +166,17 @@ export function storeContract(name: string, store: () => Store, options: Contrac
     assert.equal(await s.head(`${fresh()}/none.json`), undefined);
   });
 
+  test(`${name}: delete with If-Match removes only the matching version`, async () => {
+    const s = store();
+    const key = `${fresh()}/lease.json`;
+    const a = await s.put(key, "v1");
+    const b = await s.put(key, "v2");
+    await assert.rejects(s.delete(key, { ifMatch: a.etag }), isPreconditionFailed);
+    assert.equal(text((await s.get(key))!.body), "v2");
+    await s.delete(key, { ifMatch: b.etag });
+    assert.equal(await s.head(key), undefined);
+  });
+
   test(`${name}: concurrent compare-and-swap on one ETag: exactly one wins`, async () => {
     const s = store();
     const key = `${fresh()}/counter.json`;

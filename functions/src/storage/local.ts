@@ -290,9 +290,16 @@ export class LocalStore implements Store {
     return more && last !== undefined ? { items, cursor: last } : { items };
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
     const path = this.path(key);
-    await this.serialize(key, async () => {
+    const { ifMatch } = options;
+    const remove = async () => {
+      if (ifMatch !== undefined) {
+        const current = await this.statKey(path);
+        if (current === undefined || etagOf(current) !== ifMatch) {
+          throw new StorageError("PreconditionFailed", `${key} does not match ${ifMatch}`);
+        }
+      }
       try {
         await unlink(path);
       } catch (error) {
@@ -300,7 +307,8 @@ export class LocalStore implements Store {
         throw error;
       }
       await fsyncDir(dirname(path));
-    });
+    };
+    await this.serialize(key, () => (ifMatch === undefined ? remove() : this.withFileLock(key, remove)));
   }
 
   private sign(method: string, key: string, expires: number): string {

@@ -37,8 +37,8 @@ export interface Store {
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Keys in lexicographic order under `prefix`, at most `limit` (default 1000) per page. */
   list(prefix: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>;
-  /** Deleting a missing key is not an error. */
-  delete(key: string): Promise<void>;
+  /** Deleting a missing key is not an error, unless `ifMatch` is given (then PreconditionFailed). */
+  delete(key: string, options?: { ifMatch?: string }): Promise<void>;
   presignPut(key: string, options: { expiresIn: number; contentType?: string }): Promise<string>;
   presignGet(key: string, options: { expiresIn: number }): Promise<string>;
 }

@@ -156,8 +156,22 @@ export class S3Store implements Store {
     return out.IsTruncated && last !== undefined ? { items, cursor: last.key } : { items };
   }
 
-  async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.full(key) }));
+  async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({
+          Bucket: this.bucket,
+          Key: this.full(key),
+          ...(options.ifMatch === undefined ? {} : { IfMatch: options.ifMatch }),
+        }),
+      );
+    } catch (error) {
+      const code = status(error);
+      if (options.ifMatch !== undefined && (code === 412 || code === 404 || code === 409)) {
+        throw new StorageError("PreconditionFailed", `${key}: ${(error as Error).name}`);
+      }
+      throw error;
+    }
   }
 
   async presignPut(key: string, options: { expiresIn: number; contentType?: string }): Promise<string> {

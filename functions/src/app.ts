@@ -1,0 +1,109 @@
+// The annotation API: one Hono app built from its dependencies, served by lambda.ts (AWS) and
+// server.ts (local). Routes and storage layout: ../../shared/DESIGN.md; reference: docs/api.md.
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { type AppDeps, buildContext, type Env } from "./context.ts";
+import { ApiError } from "./errors.ts";
+import { annotationRoutes } from "./routes/annotations.ts";
+import { campaignRoutes } from "./routes/campaigns.ts";
+import { exportRoutes, importBodyLimit } from "./routes/exports.ts";
+import { imageRoutes } from "./routes/images.ts";
+import { reviewRoutes } from "./routes/review.ts";
+import { taskRoutes } from "./routes/tasks.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+import { trainingRoutes } from "./routes/training.ts";
+import { blobRoutes } from "./storage/blob-routes.ts";
+import { LocalStore } from "./storage/local.ts";
+import { StorageError } from "./storage/port.ts";
+import { webStatic } from "./web-static.ts";
+
+export type { AppDeps } from "./context.ts";
+
+export const apiBase = "/api/v1";
+
+function toError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof StorageError && error.code === "InvalidKey")
+    return new ApiError(400, "bad_id", error.message, "path");
+  if (error instanceof HTTPException) {
+    const status = error.status;
+    if (status === 413) return new ApiError(413, "too_large", "request body over the limit", "body");
+    if (status === 400) return new ApiError(400, "bad_request", error.message || "malformed request", "body");
+    if (status === 401) return new ApiError(401, "unauthorized", error.message, "authorization");
+  }
+  return undefined;
+}
+
+function authenticate(deps: AppDeps): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header);
+    if (match === null)
+      throw new ApiError(401, "unauthorized", "an Authorization: Bearer token is needed", "authorization");
+    const principal = await deps.auth.verify(match[1]!);
+    if (principal === undefined) throw new ApiError(401, "unauthorized", "the token is not valid", "authorization");
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+export function createApp(deps: AppDeps) {
+  const ctx = buildContext(deps);
+  const app = new OpenAPIHono<Env>();
+
+  app.onError((error, c) => {
+    const known = toError(error);
+    if (known !== undefined) return c.json(known.body(), known.httpStatus);
+    console.error(error);
+    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  if (deps.store instanceof LocalStore) app.route(`${apiBase}/blobs`, blobRoutes(deps.store, { now: ctx.now }));
+
+  const small = bodyLimit({
+    maxSize: deps.bodyLimit ?? 1024 * 1024,
+    onError: () => {
+      throw new HTTPException(413);
+    },
+  });
+  const large = bodyLimit({
+    maxSize: importBodyLimit,
+    onError: () => {
+      throw new HTTPException(413);
+    },
+  });
+  app.use(`${apiBase}/*`, async (c, next) => {
+    if (c.req.path.startsWith(`${apiBase}/blobs/`) || c.req.path === `${apiBase}/openapi.json`) return next();
+    return (c.req.path.endsWith("/annotations:import") ? large : small)(c, next);
+  });
+  const auth = authenticate(deps);
+  app.use(`${apiBase}/*`, async (c, next) => {
+    if (c.req.path.startsWith(`${apiBase}/blobs/`) || c.req.path === `${apiBase}/openapi.json`) return next();
+    return auth(c, next);
+  });
+
+  const api = new OpenAPIHono<Env>()
+    .route("/", campaignRoutes(ctx))
+    .route("/", imageRoutes(ctx))
+    .route("/", taskRoutes(ctx))
+    .route("/", annotationRoutes(ctx))
+    .route("/", reviewRoutes(ctx))
+    .route("/", trainingRoutes(ctx))
+    .route("/", exportRoutes(ctx))
+    .route("/", tokenRoutes(ctx));
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "boxloop annotation API", version: "1" },
+    security: [{ bearer: [] }],
+  });
+  app.route(apiBase, api);
+
+  if (deps.webDir !== undefined) app.use("*", webStatic(deps.webDir));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

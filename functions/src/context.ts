@@ -1,0 +1,122 @@
+// Everything a route needs, built once by `createApp` from its dependencies.
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Authenticator, Principal } from "./auth/port.ts";
+import { type CampaignRepo, campaignRepo } from "./campaigns/repo.ts";
+import type { Campaign } from "./campaigns/schema.ts";
+import { ApiError, fieldOf, forbidden } from "./errors.ts";
+import { Id } from "./ids.ts";
+import { type PredictionCache, predictionCache } from "./predictions/cache.ts";
+import { noPredictor, type Predictor } from "./predictions/port.ts";
+import type { Store } from "./storage/port.ts";
+import { CampaignIndexes } from "./tasks/campaign-index.ts";
+import type { Models, TrainingRuns } from "./training/port.ts";
+
+export interface AppDeps {
+  /** The `data` bucket (or `<data-dir>/data`). */
+  store: Store;
+  auth: Authenticator;
+  trainingRuns: TrainingRuns;
+  models: Models;
+  /** @default no model server: tasks come without predictions */
+  predictor?: Predictor;
+  /** @default Date.now */
+  clock?: () => number;
+  /** @default Math.random */
+  random?: () => number;
+  /** Largest JSON body, bytes. @default 1 MiB */
+  bodyLimit?: number;
+  /** Lifetime of presigned URLs, seconds. @default 900 */
+  presignSeconds?: number;
+  /** Prediction timeout, ms. @default 3000 */
+  predictionTimeoutMs?: number;
+  /** How long the in-memory campaign view is trusted, ms. @default 2000 */
+  indexTtlMs?: number;
+  /** Folders `images:import` may read (local only). @default none: folder import refused */
+  importRoots?: string[];
+  /** Stores of other buckets for `images:import` from S3; the data store when absent. */
+  bucketStore?: (bucket: string) => Store;
+  /** The built web page (`web/dist`), served at `/` when given. */
+  webDir?: string;
+}
+
+export interface AppContext {
+  store: Store;
+  auth: Authenticator;
+  campaigns: CampaignRepo;
+  indexes: CampaignIndexes;
+  predictions: PredictionCache;
+  trainingRuns: TrainingRuns;
+  models: Models;
+  now: () => number;
+  random: () => number;
+  presignSeconds: number;
+  importRoots: string[];
+  bucketStore: ((bucket: string) => Store) | undefined;
+}
+
+export function buildContext(deps: AppDeps): AppContext {
+  const now = deps.clock ?? Date.now;
+  return {
+    store: deps.store,
+    auth: deps.auth,
+    campaigns: campaignRepo(deps.store, 1000, now),
+    indexes: new CampaignIndexes(deps.store, now, deps.indexTtlMs ?? 2000),
+    predictions: predictionCache(deps.store, deps.predictor ?? noPredictor, {
+      timeoutMs: deps.predictionTimeoutMs ?? 3000,
+      now,
+    }),
+    trainingRuns: deps.trainingRuns,
+    models: deps.models,
+    now,
+    random: deps.random ?? Math.random,
+    presignSeconds: deps.presignSeconds ?? 900,
+    importRoots: deps.importRoots ?? [],
+    bucketStore: deps.bucketStore,
+  };
+}
+
+export type Env = { Variables: { principal: Principal } };
+
+/** A router whose validation failures become 422 errors naming the field. */
+export function router(): OpenAPIHono<Env> {
+  return new OpenAPIHono<Env>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0]!;
+      const keys = issue.code === "unrecognized_keys" ? (issue as { keys: string[] }).keys : [];
+      const path = [...issue.path, ...keys.slice(0, 1)];
+      const field = fieldOf(path) || result.target;
+      const status = result.target === "param" ? 400 : 422;
+      throw new ApiError(status, status === 400 ? "bad_id" : "invalid", `${field}: ${issue.message}`, field);
+    },
+  });
+}
+
+export const CampaignParams = z.object({ cid: Id.openapi({ param: { name: "cid", in: "path" } }) });
+export const ImageParams = CampaignParams.extend({ iid: Id.openapi({ param: { name: "iid", in: "path" } }) });
+
+export const ErrorBody = z
+  .object({ error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }) })
+  .openapi("Error");
+
+export const errorResponses = {
+  400: { description: "Bad request", content: { "application/json": { schema: ErrorBody } } },
+  401: { description: "No or bad token", content: { "application/json": { schema: ErrorBody } } },
+  403: { description: "Not allowed", content: { "application/json": { schema: ErrorBody } } },
+  404: { description: "Not found", content: { "application/json": { schema: ErrorBody } } },
+  422: { description: "Invalid body", content: { "application/json": { schema: ErrorBody } } },
+} as const;
+
+export function requireAdmin(principal: Principal): void {
+  if (principal.role !== "admin") throw forbidden("admins only");
+}
+
+/** Annotators act only as themselves; admins may act for anyone. */
+export function requireSelf(principal: Principal, annotator: string, field = "annotator"): void {
+  if (principal.role !== "admin" && principal.subject !== annotator)
+    throw forbidden(`you are ${principal.subject}, not ${annotator}`, field);
+}
+
+export function isMember(campaign: Campaign, annotator: string): boolean {
+  return campaign.members.some((m) => m.id === annotator);
+}

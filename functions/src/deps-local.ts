@@ -1,0 +1,36 @@
+// The app's dependencies on one machine: `<dataDir>/data` and `<dataDir>/models` as local stores,
+// the admin token plus issued tokens, folder import allowed under `importRoots`.
+import { join } from "node:path";
+import { localTokens } from "./auth/local-tokens.ts";
+import type { AppDeps } from "./context.ts";
+import { LocalStore } from "./storage/local.ts";
+import { storedModels, storedTrainingRuns } from "./training/stored.ts";
+
+export interface LocalDepsOptions {
+  dataDir: string;
+  adminToken: string;
+  /** Signs presigned URLs; set it so URLs survive a restart. */
+  secret?: string;
+  importRoots?: string[];
+  webDir?: string;
+}
+
+export function localDeps(
+  options: LocalDepsOptions,
+  overrides: Partial<Omit<AppDeps, "store">> = {},
+): AppDeps & { store: LocalStore } {
+  const store = new LocalStore(
+    join(options.dataDir, "data"),
+    options.secret === undefined ? {} : { secret: options.secret },
+  );
+  const models = new LocalStore(join(options.dataDir, "models"));
+  return {
+    auth: localTokens(store, options.adminToken),
+    trainingRuns: storedTrainingRuns(store),
+    models: storedModels(models),
+    importRoots: options.importRoots ?? [],
+    ...(options.webDir === undefined ? {} : { webDir: options.webDir }),
+    ...overrides,
+    store,
+  };
+}

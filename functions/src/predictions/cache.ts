@@ -1,0 +1,138 @@
+// Predictions cached per image and model version: in memory, then in storage
+// (`campaigns/<cid>/predictions/<version>/<iid>.json`), then from the model server.
+import type { Campaign } from "../campaigns/schema.ts";
+import type { ImageMeta } from "../images/ingest.ts";
+import { layout } from "../layout.ts";
+import { getJson, type Store } from "../storage/port.ts";
+import { Prediction, type Predictor } from "./port.ts";
+
+export type Lookup =
+  | { status: "ok"; prediction: Prediction }
+  | { status: "none" } // no model yet
+  | { status: "unavailable"; reason: string }; // the model server failed or timed out
+
+export interface PredictionCache {
+  version(campaign: Campaign): Promise<string | null>;
+  /** Only what is cached for the current version; never calls the model server. */
+  cached(campaign: Campaign, image: ImageMeta): Promise<Lookup | undefined>;
+  get(campaign: Campaign, image: ImageMeta): Promise<Lookup>;
+  /** The prediction shown with `version`, if cached (for recording what became of each box). */
+  shown(cid: string, version: string, iid: string): Promise<Prediction | undefined>;
+}
+
+export interface PredictionCacheOptions {
+  timeoutMs?: number;
+  /** How long `currentVersion` is trusted. @default 1000 */
+  versionTtlMs?: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export function predictionCache(
+  store: Store,
+  predictor: Predictor,
+  options: PredictionCacheOptions = {},
+): PredictionCache {
+  const timeoutMs = options.timeoutMs ?? 3000;
+  const versionTtlMs = options.versionTtlMs ?? 1000;
+  const maxEntries = options.maxEntries ?? 50_000;
+  const now = options.now ?? Date.now;
+  const memory = new Map<string, Prediction>();
+  const versions = new Map<string, { version: string | null; at: number }>();
+  const inflight = new Map<string, Promise<Lookup>>();
+
+  const remember = (key: string, prediction: Prediction) => {
+    if (memory.size >= maxEntries) memory.delete(memory.keys().next().value!);
+    memory.set(key, prediction);
+  };
+
+  const fromStore = async (cid: string, version: string, iid: string) => {
+    const key = layout.prediction(cid, version, iid);
+    const hit = memory.get(key);
+    if (hit !== undefined) return hit;
+    const found = await getJson(store, key);
+    if (found === undefined) return undefined;
+    const parsed = Prediction.safeParse(found.value);
+    if (!parsed.success) return undefined;
+    remember(key, parsed.data);
+    return parsed.data;
+  };
+
+  const version = async (campaign: Campaign) => {
+    const hit = versions.get(campaign.id);
+    if (hit !== undefined && now() - hit.at < versionTtlMs) return hit.version;
+    try {
+      const v = await predictor.currentVersion(campaign);
+      versions.set(campaign.id, { version: v, at: now() });
+      return v;
+    } catch {
+      return hit?.version ?? null;
+    }
+  };
+
+  const compute = async (campaign: Campaign, image: ImageMeta, current: string): Promise<Lookup> => {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const imageKey = layout.imageBytes(campaign.id, image.id, image.ext);
+      const object = await store.get(imageKey);
+      if (object === undefined) return { status: "unavailable", reason: "image bytes missing" };
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(new Error(`prediction timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      const prediction = await Promise.race([
+        predictor.predict({
+          campaign,
+          imageId: image.id,
+          imageKey,
+          bytes: object.body,
+          width: image.width,
+          height: image.height,
+          signal: controller.signal,
+        }),
+        timeout,
+      ]);
+      if (prediction === null) return { status: "none" };
+      const checked = Prediction.parse(prediction);
+      const key = layout.prediction(campaign.id, checked.modelVersion, image.id);
+      remember(key, checked);
+      await store.put(key, JSON.stringify(checked), { contentType: "application/json" });
+      if (checked.modelVersion !== current) versions.delete(campaign.id);
+      return { status: "ok", prediction: checked };
+    } catch (error) {
+      return { status: "unavailable", reason: (error as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    version,
+    async cached(campaign, image) {
+      const current = await version(campaign);
+      if (current === null) return { status: "none" };
+      const hit = await fromStore(campaign.id, current, image.id);
+      return hit === undefined ? undefined : { status: "ok", prediction: hit };
+    },
+    async get(campaign, image) {
+      const current = await version(campaign);
+      if (current === null) {
+        // No known version: ask anyway (the model may have just appeared), uncached.
+        return compute(campaign, image, "");
+      }
+      const hit = await fromStore(campaign.id, current, image.id);
+      if (hit !== undefined) return { status: "ok", prediction: hit };
+      const key = `${campaign.id}/${current}/${image.id}`;
+      let pending = inflight.get(key);
+      if (pending === undefined) {
+        pending = compute(campaign, image, current).finally(() => inflight.delete(key));
+        inflight.set(key, pending);
+      }
+      return pending;
+    },
+    shown: fromStore,
+  };
+}

@@ -1,0 +1,156 @@
+// Answers: PUT is idempotent, validated, clipped to the image, conditional with If-Match, and
+// acknowledged only once stored durably. It records what became of each predicted box shown.
+import { createRoute, z } from "@hono/zod-openapi";
+import { clip, fates } from "../annotations/geometry.ts";
+import { Annotation, AnswerInput, type Box } from "../annotations/schema.ts";
+import type { Campaign } from "../campaigns/schema.ts";
+import { type AppContext, errorResponses, ImageParams, isMember, requireSelf, router } from "../context.ts";
+import { ApiError, forbidden, invalid, notFound } from "../errors.ts";
+import { Id } from "../ids.ts";
+import { loadImage } from "../images/ingest.ts";
+import { layout } from "../layout.ts";
+import { getJson, isPreconditionFailed } from "../storage/port.ts";
+import { readLease, releaseLease } from "../tasks/lease.ts";
+
+const Params = ImageParams.extend({ annotator: Id.openapi({ param: { name: "annotator", in: "path" } }) });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export function annotationRoutes(ctx: AppContext) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/campaigns/{cid}/images/{iid}/annotations/{annotator}",
+      summary: "Store an answer (idempotent; If-Match / If-None-Match: * for concurrency)",
+      request: {
+        params: Params,
+        headers: z.object({
+          "if-match": z.string().max(200).optional(),
+          "if-none-match": z.literal("*").optional(),
+        }),
+        body: { required: true, content: { "application/json": { schema: AnswerInput } } },
+      },
+      responses: {
+        200: json(Annotation, "Stored durably"),
+        ...errorResponses,
+        409: json(z.any(), "No live lease"),
+        412: json(z.any(), "ETag mismatch"),
+      },
+    }),
+    async (c) => {
+      const { cid, iid, annotator } = c.req.valid("param");
+      const principal = c.get("principal");
+      requireSelf(principal, annotator);
+      const { campaign } = await ctx.campaigns.load(cid, principal);
+      if (principal.role !== "admin" && !isMember(campaign, annotator))
+        throw forbidden(`${annotator} is not a member of ${cid}`, "annotator");
+      const image = await loadImage(ctx.store, cid, iid);
+      if (image === undefined) throw notFound(`image ${iid}`, "iid");
+      const input = c.req.valid("json");
+      const labels = new Set(campaign.labels);
+      const boxes: Box[] = input.boxes.map((box, i) => {
+        if (!labels.has(box.label)) throw invalid(`boxes.${i}.label`, `unknown label ${JSON.stringify(box.label)}`);
+        const clipped = clip(box, image.width, image.height);
+        if (clipped === undefined)
+          throw invalid(`boxes.${i}`, `box lies outside the ${image.width}×${image.height} image`);
+        return clipped;
+      });
+      const headers = c.req.valid("header");
+      const key = layout.annotation(cid, iid, annotator);
+      const nowMs = ctx.now();
+      const existing = await ctx.store.head(key);
+      if (existing === undefined) {
+        const lease = await readLease(ctx.store, cid, iid, nowMs);
+        if (lease === undefined || lease.lease.annotator !== annotator)
+          throw new ApiError(409, "no_lease", `${annotator} holds no lease on image ${iid}; call tasks:next`, "lease");
+        if (!lease.live) throw new ApiError(409, "lease_expired", `the lease on image ${iid} expired`, "lease");
+      }
+      let shown: Box[] | null = null;
+      if (input.modelVersion !== null) {
+        const prediction = await ctx.predictions.shown(cid, input.modelVersion, iid).catch(() => undefined);
+        if (prediction !== undefined)
+          shown = prediction.boxes
+            .filter((b) => b.score >= campaign.threshold)
+            .map(({ label, x, y, width, height }) => ({ label, x, y, width, height }));
+      }
+      const annotation: Annotation = {
+        campaignId: cid,
+        imageId: iid,
+        annotator,
+        answer: input.answer,
+        boxes,
+        modelVersion: input.modelVersion,
+        durationMs: input.durationMs,
+        fates: shown === null ? null : fates(shown, boxes),
+        submittedAt: new Date(nowMs).toISOString(),
+        by: principal.subject,
+      };
+      let etag: string;
+      try {
+        ({ etag } = await ctx.store.put(key, JSON.stringify(annotation), {
+          contentType: "application/json",
+          ...(headers["if-match"] === undefined ? {} : { ifMatch: headers["if-match"] }),
+          ...(headers["if-none-match"] === undefined ? {} : { ifNoneMatch: "*" as const }),
+        }));
+      } catch (error) {
+        if (isPreconditionFailed(error))
+          throw new ApiError(
+            412,
+            "etag_mismatch",
+            "the answer changed since you read it",
+            headers["if-match"] === undefined ? "if-none-match" : "if-match",
+          );
+        throw error;
+      }
+      ctx.indexes.noteAnswer(cid, iid, annotator, { answer: input.answer, at: nowMs, etag });
+      if (existing === undefined) {
+        await releaseLease(ctx.store, cid, iid, annotator, nowMs).catch(() => {});
+        ctx.indexes.noteLease(cid, iid, 0);
+        await maybeRetrain(ctx, campaign).catch(() => {});
+      }
+      return c.json(annotation, 200, { etag });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/campaigns/{cid}/images/{iid}/annotations/{annotator}",
+      summary: "Read an answer (with its ETag)",
+      request: { params: Params },
+      responses: { 200: json(Annotation, "The answer"), ...errorResponses },
+    }),
+    async (c) => {
+      const { cid, iid, annotator } = c.req.valid("param");
+      const principal = c.get("principal");
+      if (principal.role !== "admin" && principal.subject !== annotator)
+        throw forbidden("not your answer", "annotator");
+      await ctx.campaigns.load(cid, principal);
+      const found = await getJson(ctx.store, layout.annotation(cid, iid, annotator));
+      if (found === undefined) throw notFound(`answer of ${annotator} for ${iid}`, "annotator");
+      return c.json(Annotation.parse(found.value), 200, { etag: found.etag });
+    },
+  );
+
+  return app;
+}
+
+const triggered = new WeakMap<AppContext, Map<string, number>>();
+
+/** Starts a run each time the campaign's answer count passes a multiple of `retrainEvery` (runs dedupe by it). */
+async function maybeRetrain(ctx: AppContext, campaign: Campaign) {
+  if (campaign.retrainEvery <= 0) return;
+  const index = await ctx.indexes.get(campaign);
+  let total = 0;
+  for (const state of index.images.values()) total += state.answers.size;
+  const reached = Math.floor(total / campaign.retrainEvery) * campaign.retrainEvery;
+  const seen = triggered.get(ctx) ?? new Map<string, number>();
+  triggered.set(ctx, seen);
+  if (reached === 0 || (seen.get(campaign.id) ?? 0) >= reached) return;
+  seen.set(campaign.id, reached);
+  await ctx.trainingRuns.start(campaign.id, { kind: "answers", answers: reached });
+}

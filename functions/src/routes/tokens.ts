@@ -1,0 +1,43 @@
+// Local deployments: the admin issues bearer tokens for annotators (Cognito issues its own in AWS).
+import { createRoute, z } from "@hono/zod-openapi";
+import { type AppContext, errorResponses, requireAdmin, router } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { Id } from "../ids.ts";
+
+export function tokenRoutes(ctx: AppContext) {
+  const app = router();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/tokens",
+      summary: "Issue a bearer token (admin, local deployments)",
+      request: {
+        body: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: z.strictObject({ subject: Id, role: z.enum(["admin", "annotator"]).default("annotator") }),
+            },
+          },
+        },
+      },
+      responses: {
+        201: {
+          description: "The token (shown once)",
+          content: {
+            "application/json": { schema: z.object({ token: z.string(), subject: z.string(), role: z.string() }) },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      requireAdmin(c.get("principal"));
+      const { subject, role } = c.req.valid("json");
+      if (ctx.auth.issue === undefined)
+        throw new ApiError(422, "unsupported", "tokens come from the identity provider here", "subject");
+      return c.json({ token: await ctx.auth.issue({ subject, role }), subject, role }, 201);
+    },
+  );
+  return app;
+}

@@ -1,0 +1,141 @@
+// An in-memory view of a campaign's images, answers and leases, rebuilt from storage listings at
+// most every `ttlMs` and updated at once by this process's own writes. It only orders candidates:
+// leases (conditional writes) and a fresh look at the image's answers decide who gets an image,
+// so a stale view costs retries, never correctness.
+import type { Campaign } from "../campaigns/schema.ts";
+import { ImageMeta } from "../images/ingest.ts";
+import { layout, parseAnnotationKey } from "../layout.ts";
+import { getJson, listAll, type Store } from "../storage/port.ts";
+
+export interface AnswerNote {
+  answer: string;
+  at: number;
+  etag: string;
+}
+
+export interface ImageState {
+  meta: ImageMeta;
+  answers: Map<string, AnswerNote>;
+  /** Epoch ms until which someone holds a lease (0: free). */
+  leaseUntil: number;
+  leaseNotedAt: number;
+  /** Being leased by a request of this process right now. */
+  reserved: boolean;
+}
+
+export interface CampaignIndex {
+  images: Map<string, ImageState>;
+  /** Image ids in the order they were added. */
+  order: string[];
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+export class CampaignIndexes {
+  private readonly entries = new Map<string, { index: CampaignIndex; at: number; refreshing?: Promise<void> }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+    private readonly ttlMs = 2000,
+  ) {}
+
+  async get(campaign: Campaign): Promise<CampaignIndex> {
+    let entry = this.entries.get(campaign.id);
+    if (entry === undefined) {
+      entry = { index: { images: new Map(), order: [] }, at: 0 };
+      this.entries.set(campaign.id, entry);
+    }
+    if (this.now() - entry.at >= this.ttlMs) {
+      const current = entry;
+      current.refreshing ??= this.refresh(campaign, current.index).finally(() => {
+        current.at = this.now();
+        delete current.refreshing;
+      });
+      if (current.at === 0) await current.refreshing;
+    }
+    return entry.index;
+  }
+
+  /** Forces the next `get` to re-list (after an import, say). */
+  invalidate(cid: string): void {
+    const entry = this.entries.get(cid);
+    if (entry !== undefined) entry.at = 0;
+  }
+
+  private async refresh(campaign: Campaign, index: CampaignIndex): Promise<void> {
+    const started = this.now();
+    const cid = campaign.id;
+    const newMetas: string[] = [];
+    for await (const item of listAll(this.store, layout.images(cid))) {
+      if (!item.key.endsWith(".json")) continue;
+      const iid = item.key.slice(layout.images(cid).length, -".json".length);
+      if (!index.images.has(iid)) newMetas.push(iid);
+    }
+    const added: ImageState[] = [];
+    await mapLimit(newMetas, 16, async (iid) => {
+      const found = await getJson(this.store, layout.imageMeta(cid, iid));
+      const parsed = found === undefined ? undefined : ImageMeta.safeParse(found.value);
+      if (parsed?.success)
+        added.push({ meta: parsed.data, answers: new Map(), leaseUntil: 0, leaseNotedAt: 0, reserved: false });
+    });
+    this.addImages(index, added);
+
+    const changed: { iid: string; annotator: string; etag: string; at: number }[] = [];
+    for await (const item of listAll(this.store, layout.annotations(cid))) {
+      const ids = parseAnnotationKey(item.key);
+      const state = ids === undefined ? undefined : index.images.get(ids.iid);
+      if (ids === undefined || state === undefined) continue;
+      if (state.answers.get(ids.annotator)?.etag !== item.etag)
+        changed.push({ ...ids, etag: item.etag, at: item.lastModified.getTime() });
+    }
+    await mapLimit(changed, 16, async ({ iid, annotator, at }) => {
+      const found = await getJson(this.store, layout.annotation(cid, iid, annotator));
+      const answer = (found?.value as { answer?: unknown } | undefined)?.answer;
+      if (found !== undefined && typeof answer === "string")
+        index.images.get(iid)?.answers.set(annotator, { answer, at, etag: found.etag });
+    });
+
+    const leased = new Map<string, number>();
+    for await (const item of listAll(this.store, layout.leases(cid))) {
+      const iid = item.key.slice(layout.leases(cid).length, -".json".length);
+      leased.set(iid, item.lastModified.getTime() + campaign.leaseSeconds * 1000);
+    }
+    for (const [iid, state] of index.images) {
+      if (state.leaseNotedAt > started) continue;
+      state.leaseUntil = leased.get(iid) ?? 0;
+    }
+  }
+
+  private addImages(index: CampaignIndex, added: ImageState[]): void {
+    if (added.length === 0) return;
+    for (const state of added) index.images.set(state.meta.id, state);
+    index.order = [...index.images.values()]
+      .sort((a, b) => a.meta.addedAt.localeCompare(b.meta.addedAt) || a.meta.id.localeCompare(b.meta.id))
+      .map((s) => s.meta.id);
+  }
+
+  noteImage(cid: string, meta: ImageMeta): void {
+    const entry = this.entries.get(cid);
+    if (entry === undefined || entry.index.images.has(meta.id)) return;
+    this.addImages(entry.index, [{ meta, answers: new Map(), leaseUntil: 0, leaseNotedAt: 0, reserved: false }]);
+  }
+
+  noteLease(cid: string, iid: string, until: number): void {
+    const state = this.entries.get(cid)?.index.images.get(iid);
+    if (state === undefined) return;
+    state.leaseUntil = until;
+    state.leaseNotedAt = this.now();
+  }
+
+  noteAnswer(cid: string, iid: string, annotator: string, note: AnswerNote): void {
+    this.entries.get(cid)?.index.images.get(iid)?.answers.set(annotator, note);
+  }
+}

@@ -1,0 +1,70 @@
+// A lease gives one annotator one image for a while. Created with If-None-Match: *, so two
+// annotators can never both create it; an expired lease is reclaimed by compare-and-swap on its
+// ETag; it is released (deleted with If-Match) once the answer is stored.
+import { z } from "@hono/zod-openapi";
+import { layout } from "../layout.ts";
+import { getJson, isPreconditionFailed, type Store } from "../storage/port.ts";
+
+export const Lease = z.object({
+  imageId: z.string(),
+  annotator: z.string(),
+  leasedAt: z.string(),
+  expiresAt: z.string(),
+});
+export type Lease = z.infer<typeof Lease>;
+
+export type LeaseState = { lease: Lease; etag: string; live: boolean } | undefined;
+
+export async function readLease(store: Store, cid: string, iid: string, nowMs: number): Promise<LeaseState> {
+  const found = await getJson(store, layout.lease(cid, iid));
+  if (found === undefined) return undefined;
+  const parsed = Lease.safeParse(found.value);
+  if (!parsed.success)
+    return { lease: { imageId: iid, annotator: "", leasedAt: "", expiresAt: "" }, etag: found.etag, live: false };
+  return { lease: parsed.data, etag: found.etag, live: Date.parse(parsed.data.expiresAt) > nowMs };
+}
+
+/** The lease, or undefined when someone else holds a live one. */
+export async function acquireLease(
+  store: Store,
+  cid: string,
+  iid: string,
+  annotator: string,
+  nowMs: number,
+  leaseMs: number,
+): Promise<Lease | undefined> {
+  const lease: Lease = {
+    imageId: iid,
+    annotator,
+    leasedAt: new Date(nowMs).toISOString(),
+    expiresAt: new Date(nowMs + leaseMs).toISOString(),
+  };
+  const body = JSON.stringify(lease);
+  const key = layout.lease(cid, iid);
+  try {
+    await store.put(key, body, { ifNoneMatch: "*", contentType: "application/json" });
+    return lease;
+  } catch (error) {
+    if (!isPreconditionFailed(error)) throw error;
+  }
+  const current = await readLease(store, cid, iid, nowMs);
+  if (current === undefined || current.live) return undefined;
+  try {
+    await store.put(key, body, { ifMatch: current.etag, contentType: "application/json" });
+    return lease;
+  } catch (error) {
+    if (isPreconditionFailed(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Deletes the lease if `annotator` still holds this very lease. */
+export async function releaseLease(store: Store, cid: string, iid: string, annotator: string, nowMs: number) {
+  const current = await readLease(store, cid, iid, nowMs);
+  if (current === undefined || current.lease.annotator !== annotator) return;
+  try {
+    await store.delete(layout.lease(cid, iid), { ifMatch: current.etag });
+  } catch (error) {
+    if (!isPreconditionFailed(error)) throw error;
+  }
+}

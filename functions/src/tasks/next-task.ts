@@ -1,0 +1,118 @@
+// Choosing the next image for an annotator, by the campaign's strategy, then leasing it.
+//   uncertain: mostly the image whose predictions are nearest the threshold (no prediction at all
+//     counts as most uncertain), from a small random sample; with probability `randomFraction` a
+//     random image instead, so the model sees the whole distribution.
+//   random: any free image.  sequential: the oldest free image.
+import type { Campaign } from "../campaigns/schema.ts";
+import { layout, parseAnnotationKey } from "../layout.ts";
+import type { Lookup, PredictionCache } from "../predictions/cache.ts";
+import type { Store } from "../storage/port.ts";
+import type { CampaignIndexes, ImageState } from "./campaign-index.ts";
+import { acquireLease, type Lease } from "./lease.ts";
+
+export interface NextTask {
+  image: ImageState["meta"];
+  lease: Lease;
+  lookup: Lookup;
+}
+
+export interface NextTaskDeps {
+  store: Store;
+  indexes: CampaignIndexes;
+  predictions: PredictionCache;
+  now: () => number;
+  random: () => number;
+}
+
+const sampleSize = 6;
+const maxAttempts = 40;
+
+function free(state: ImageState, campaign: Campaign, annotator: string, nowMs: number): boolean {
+  return (
+    !state.reserved &&
+    state.leaseUntil <= nowMs &&
+    state.answers.size < campaign.answersPerImage &&
+    !state.answers.has(annotator)
+  );
+}
+
+/** Distance of the most uncertain box from the threshold; -1 when there is no prediction. */
+export function uncertainty(lookup: Lookup | undefined, threshold: number): number {
+  if (lookup === undefined || lookup.status !== "ok") return -1;
+  const scores = lookup.prediction.boxes.map((b) => Math.abs(b.score - threshold));
+  return scores.length === 0 ? threshold : Math.min(...scores);
+}
+
+export async function nextTask(
+  deps: NextTaskDeps,
+  campaign: Campaign,
+  annotator: string,
+): Promise<NextTask | undefined> {
+  const index = await deps.indexes.get(campaign);
+  const tried = new Set<string>();
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const nowMs = deps.now();
+    const candidates: ImageState[] = [];
+    for (const iid of index.order) {
+      const state = index.images.get(iid)!;
+      if (!tried.has(iid) && free(state, campaign, annotator, nowMs)) candidates.push(state);
+    }
+    if (candidates.length === 0) return undefined;
+    const chosen = await choose(deps, campaign, candidates);
+    if (!free(chosen, campaign, annotator, deps.now())) continue; // taken while we looked at predictions
+    tried.add(chosen.meta.id);
+    chosen.reserved = true;
+    try {
+      const task = await tryLease(deps, campaign, annotator, chosen);
+      if (task !== undefined) return task;
+    } finally {
+      chosen.reserved = false;
+    }
+  }
+  return undefined;
+}
+
+async function choose(deps: NextTaskDeps, campaign: Campaign, candidates: ImageState[]): Promise<ImageState> {
+  const pick = () => candidates[Math.floor(deps.random() * candidates.length)]!;
+  if (campaign.strategy === "sequential") return candidates[0]!;
+  if (campaign.strategy === "random" || deps.random() < campaign.randomFraction) return pick();
+  const sample = new Set<ImageState>();
+  while (sample.size < Math.min(sampleSize, candidates.length)) sample.add(pick());
+  const scored = await Promise.all(
+    [...sample].map(async (state) => ({
+      state,
+      distance: uncertainty(await deps.predictions.get(campaign, state.meta), campaign.threshold),
+    })),
+  );
+  scored.sort((a, b) => a.distance - b.distance);
+  return scored[0]!.state;
+}
+
+async function tryLease(
+  deps: NextTaskDeps,
+  campaign: Campaign,
+  annotator: string,
+  state: ImageState,
+): Promise<NextTask | undefined> {
+  const cid = campaign.id;
+  const iid = state.meta.id;
+  const nowMs = deps.now();
+  const leaseMs = campaign.leaseSeconds * 1000;
+  const lease = await acquireLease(deps.store, cid, iid, annotator, nowMs, leaseMs);
+  if (lease === undefined) {
+    // Someone else holds it; we do not know until when, so keep away for a while.
+    deps.indexes.noteLease(cid, iid, nowMs + Math.min(leaseMs, 5000));
+    return undefined;
+  }
+  deps.indexes.noteLease(cid, iid, nowMs + leaseMs);
+  // The index may be stale: check the image's answers in storage before handing it out.
+  const page = await deps.store.list(layout.imageAnnotations(cid, iid));
+  const answeredBy = page.items.flatMap((item) => parseAnnotationKey(item.key)?.annotator ?? []);
+  if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
+    await deps.store.delete(layout.lease(cid, iid)).catch(() => {});
+    for (const who of answeredBy) if (!state.answers.has(who)) state.answers.set(who, { answer: "?", at: 0, etag: "" });
+    deps.indexes.noteLease(cid, iid, 0);
+    return undefined;
+  }
+  return { image: state.meta, lease, lookup: await deps.predictions.get(campaign, state.meta) };
+}
