@@ -36,6 +36,12 @@ export const ModelVersion = z
     runId: z.string().optional(),
     metrics: z.record(z.string(), z.number()),
     serving: z.boolean(),
+    /** Images (train + held-out) in the snapshot it was trained on: the learning curve's x. */
+    annotatedImages: z.number().optional(),
+    /** Set when this version republishes an older one (promote / roll back). */
+    promotedFrom: z.number().optional(),
+    /** Precision-recall at IoU 0.5 on the held-out images. */
+    prCurve: z.array(z.object({ recall: z.number(), precision: z.number() })).optional(),
   })
   .openapi("ModelVersion");
 export type ModelVersion = z.infer<typeof ModelVersion>;

@@ -63,6 +63,7 @@ export async function publish(ctx: WorkflowContext, cid: string, runId: string, 
     runId,
     createdAt: at.toISOString(),
     metrics: run.metrics ?? {},
+    ...(run.prCurve ? { prCurve: run.prCurve } : {}),
     annotatedImages: (run.snapshot?.trainImages ?? 0) + (run.snapshot?.evalImages ?? 0),
   });
   await updateRun(

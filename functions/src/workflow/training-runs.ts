@@ -83,7 +83,7 @@ export function workflowModels(data: Store, models: Store): Models {
         ...(meta.annotatedImages !== undefined ? { annotatedImages: meta.annotatedImages } : {}),
         ...(meta.promotedFrom !== undefined ? { promotedFrom: meta.promotedFrom } : {}),
         ...(meta.prCurve ? { prCurve: meta.prCurve } : {}),
-      } as ModelVersion);
+      });
     }
     return out;
   };
