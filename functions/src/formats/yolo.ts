@@ -37,7 +37,12 @@ async function readClassNames(source: FileSource, names: string[]): Promise<stri
     throw new FormatError(`invalid YAML: ${(error as Error).message}`, { file });
   }
   const raw = (data as { names?: unknown } | null)?.names;
-  if (Array.isArray(raw) && raw.every((n) => typeof n === "string" && n !== "")) return raw as string[];
+  if (Array.isArray(raw)) {
+    const bad = raw.findIndex((n) => typeof n !== "string" || n === "");
+    if (bad >= 0)
+      throw new FormatError(`expected a class name, got ${JSON.stringify(raw[bad])}`, { file, field: `names[${bad}]` });
+    return raw as string[];
+  }
   if (raw && typeof raw === "object") {
     const entries = Object.entries(raw as Record<string, unknown>);
     const out: string[] = [];
