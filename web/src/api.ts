@@ -7,7 +7,7 @@ export type Answer = "accept" | "reject" | "ignore";
 export type Strategy = "uncertain" | "random" | "sequential";
 
 export interface Me {
-  id: string;
+  subject: string;
   role: Role;
 }
 
@@ -17,13 +17,17 @@ export interface Member {
 }
 
 export interface Progress {
-  images: number;
-  annotated: number;
-  leased: number;
-  skipped: number;
-  answersPerHour: number;
-  perAnnotator: { annotator: string; answers: number }[];
-  acceptance: { time: string; suggestions: number; accepted: number }[];
+  images: { total: number; annotated: number; leased: number; skipped: number; rejected: number; remaining: number };
+  answers: {
+    total: number;
+    perAnnotator: Record<string, number>;
+    lastHour: number;
+    /** Answers per hour over the last 24 hours, oldest first. */
+    perHour: number[];
+    /** What became of the suggestions, per hour, aligned with perHour (when the API provides it). */
+    fatesPerHour?: { accepted: number; moved?: number; relabelled?: number; deleted?: number; added?: number }[];
+  };
+  model: ModelVersion | null;
 }
 
 export interface Campaign {
@@ -36,9 +40,9 @@ export interface Campaign {
   schedule: string | null;
   members: Member[];
   progress?: Progress;
-  servingVersion?: string | null;
 }
 
+/** A leased image with the model's suggestions (already at or above the campaign threshold). */
 export interface Task {
   imageId: string;
   imageUrl: string;
@@ -49,38 +53,41 @@ export interface Task {
   predictionsUnavailable: boolean;
 }
 
+interface RawTask {
+  image: { id: string; url: string; width: number; height: number };
+  predictions: { modelVersion: string; boxes: Suggestion[] } | null;
+  predictionsUnavailable: boolean;
+}
+
 export interface AnswerBody {
   answer: Answer;
   boxes: Box[];
   modelVersion: string | null;
   durationMs: number;
+  /** Sent only when the API's AnswerInput schema has it (see `answerFields`). */
   flagged?: boolean;
-}
-
-export interface Metrics {
-  AP?: number;
-  AP50?: number;
-  AP75?: number;
-  prCurve?: { recall: number; precision: number }[];
-  [name: string]: unknown;
 }
 
 export interface ModelVersion {
   version: string;
   createdAt: string;
-  annotatedImages: number;
-  metrics: Metrics;
+  runId?: string;
+  metrics: Record<string, number>;
   serving: boolean;
+  /** Precision–recall at IoU 0.5 (when the API provides it). */
+  prCurve?: { recall: number; precision: number }[];
 }
 
 export interface TrainingRun {
   id: string;
-  state: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  modelVersion: string | null;
-  steps?: { name: string; state: string; startedAt?: string; finishedAt?: string }[];
+  status: "queued" | "running" | "succeeded" | "failed" | "skipped";
+  trigger: { kind: string; by?: string; answers?: number };
+  createdAt: string;
+  updatedAt: string;
+  step?: string;
+  error?: string;
+  modelVersion?: string;
+  metrics?: Record<string, number>;
 }
 
 export const exportFormats = ["coco", "voc", "yolo", "csv", "tfrecord"] as const;
@@ -142,13 +149,25 @@ export class Api {
     return json as T;
   }
 
+  /** The fields the API's AnswerInput accepts (it is strict), read from the OpenAPI document. */
+  async answerFields(): Promise<Set<string>> {
+    try {
+      const doc = await this.request<{ components?: { schemas?: Record<string, { properties?: object }> } }>(
+        "GET",
+        "/openapi.json",
+      );
+      return new Set(Object.keys(doc.components?.schemas?.AnswerInput?.properties ?? {}));
+    } catch {
+      return new Set(["answer", "boxes", "modelVersion", "durationMs"]);
+    }
+  }
+
   me(): Promise<Me> {
     return this.request("GET", "/me");
   }
 
   async campaigns(): Promise<Campaign[]> {
-    const r = await this.request<Campaign[] | { campaigns: Campaign[] }>("GET", "/campaigns");
-    return Array.isArray(r) ? r : r.campaigns;
+    return (await this.request<{ campaigns: Campaign[] }>("GET", "/campaigns")).campaigns;
   }
 
   campaign(cid: string): Promise<Campaign> {
@@ -161,26 +180,31 @@ export class Api {
 
   /** The next image with its predictions, or null when the campaign has nothing left for us. */
   async nextTask(cid: string, annotator: string): Promise<Task | null> {
-    const r = await this.request<Task | undefined>("POST", `/campaigns/${enc(cid)}/tasks:next`, { annotator });
-    return r ?? null;
+    const r = await this.request<RawTask | undefined>("POST", `/campaigns/${enc(cid)}/tasks:next`, { annotator });
+    if (!r) return null;
+    return {
+      imageId: r.image.id,
+      imageUrl: r.image.url,
+      width: r.image.width,
+      height: r.image.height,
+      modelVersion: r.predictions?.modelVersion ?? null,
+      predictions: r.predictions?.boxes ?? [],
+      predictionsUnavailable: r.predictionsUnavailable,
+    };
   }
 
   putAnswer(cid: string, iid: string, annotator: string, body: AnswerBody, idempotencyKey: string): Promise<unknown> {
-    return this.request(
-      "PUT",
-      `/campaigns/${enc(cid)}/images/${enc(iid)}/annotations/${enc(annotator)}`,
-      { ...body, idempotencyKey },
-      { "idempotency-key": idempotencyKey },
-    );
+    return this.request("PUT", `/campaigns/${enc(cid)}/images/${enc(iid)}/annotations/${enc(annotator)}`, body, {
+      "idempotency-key": idempotencyKey,
+    });
   }
 
   async models(cid: string): Promise<ModelVersion[]> {
-    const r = await this.request<ModelVersion[] | { models: ModelVersion[] }>("GET", `/campaigns/${enc(cid)}/models`);
-    return Array.isArray(r) ? r : r.models;
+    return (await this.request<{ models: ModelVersion[] }>("GET", `/campaigns/${enc(cid)}/models`)).models;
   }
 
-  promote(cid: string, version: string): Promise<unknown> {
-    return this.request("POST", `/campaigns/${enc(cid)}/models/${version}:promote`);
+  promote(cid: string, version: string): Promise<ModelVersion> {
+    return this.request("POST", `/campaigns/${enc(cid)}/models/${enc(version)}:promote`);
   }
 
   async runs(cid: string): Promise<TrainingRun[]> {
@@ -192,7 +216,7 @@ export class Api {
   }
 
   startTraining(cid: string): Promise<TrainingRun> {
-    return this.request("POST", `/campaigns/${enc(cid)}/training-runs`, {});
+    return this.request("POST", `/campaigns/${enc(cid)}/training-runs`);
   }
 
   /** Bytes of an image or an export, fetched with the bearer token (an <img> or <a> cannot send it). */

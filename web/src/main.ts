@@ -2,8 +2,8 @@
 // #/dashboard/<cid>.
 
 import { annotatePage } from "./annotate/page.ts";
-import { Api, ApiError } from "./api.ts";
-import { forgetToken, loadToken, saveToken } from "./auth.ts";
+import { Api, ApiError, type Me } from "./api.ts";
+import { forgetToken, loadAnnotator, loadToken, saveAnnotator, saveToken } from "./auth.ts";
 import { dashboardPage } from "./dashboard/page.ts";
 import { h } from "./dom.ts";
 import "./style.css";
@@ -12,18 +12,21 @@ const root = document.getElementById("app")!;
 
 function login(message = ""): void {
   const input = h("input", { id: "token", type: "password", placeholder: "bearer token", autocomplete: "off" });
+  const annotator = h("input", { id: "annotator", placeholder: "your annotator id", value: loadAnnotator() ?? "" });
   const form = h(
     "form",
     { class: "login" },
     h("h1", {}, "boxloop"),
     h("p", {}, "Paste the token that `boxloop start` printed (or open the link with ?token=…)."),
     input,
+    annotator,
     h("button", { type: "submit" }, "Sign in"),
     message ? h("p", { class: "error" }, message) : null,
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     saveToken(input.value);
+    saveAnnotator(annotator.value);
     void route();
   });
   root.replaceChildren(form);
@@ -35,7 +38,8 @@ async function route(): Promise<void> {
   if (!token) return login();
   const api = new Api(token);
   try {
-    const me = await api.me();
+    const me = await whoAmI(api);
+    if (!me) return login("Enter your annotator id too (this server does not say who a token belongs to).");
     const [page, cid] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
     if (page === "annotate" && cid) return await annotatePage(root, api, me, await api.campaign(cid));
     if (page === "dashboard" && cid) return await dashboardPage(root, api, cid);
@@ -45,7 +49,7 @@ async function route(): Promise<void> {
         "div",
         { class: "campaigns" },
         h("h1", {}, "Campaigns"),
-        h("p", {}, `Signed in as ${me.id} (${me.role}). `, h("a", { href: "#", onclick: signOut }, "Sign out")),
+        h("p", {}, `Signed in as ${me.subject} (${me.role}). `, h("a", { href: "#", onclick: signOut }, "Sign out")),
         h(
           "ul",
           {},
@@ -66,6 +70,17 @@ async function route(): Promise<void> {
       return login("That token was refused. Paste a valid one.");
     }
     root.replaceChildren(h("p", { class: "error" }, `Could not load: ${(e as Error).message}`));
+  }
+}
+
+/** From `GET /me`; on a server without it, the annotator id given at sign-in. */
+async function whoAmI(api: Api): Promise<Me | null> {
+  try {
+    return await api.me();
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404) throw e;
+    const id = loadAnnotator();
+    return id ? { subject: id, role: "annotator" } : null;
   }
 }
 

@@ -34,6 +34,7 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   const session = new Map<string, { answer: Answer; counts: FateCounts }>();
   let answerPressedAt: number | null = null;
 
+  const canFlag = (await api.answerFields()).has("flagged");
   const prefetchOn = new URL(location.href).searchParams.get("prefetch") !== "0";
   const editor = new Editor(campaign.labels, () => renderSide());
   editor.threshold = campaign.threshold;
@@ -107,7 +108,7 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   async function loadTask(): Promise<Loaded | null> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const task = await api.nextTask(campaign.id, me.id);
+        const task = await api.nextTask(campaign.id, me.subject);
         if (!task) return null;
         const img = new Image();
         img.src = URL.createObjectURL(await api.blob(task.imageUrl));
@@ -135,6 +136,7 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
     }
     editor.el.hidden = false;
     const { task, img } = loaded;
+    editor.el.dataset.imageId = task.imageId;
     if (previous) editor.threshold = previous.threshold;
     editor.load(img, task.width, task.height, task.predictions, previous?.boxes);
     flagged = previous?.flagged ?? false;
@@ -168,9 +170,11 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
       boxes: final.map((b) => roundBox({ label: b.label, x: b.x, y: b.y, width: b.width, height: b.height })),
       modelVersion: done.task.modelVersion,
       durationMs: Math.round(performance.now() - startedAt),
-      ...(flagged ? { flagged: true } : {}),
+      ...(flagged && canFlag ? { flagged: true } : {}),
     };
-    void outbox.add(campaign.id, done.task.imageId, me.id, body).catch((e) => showMessage(`Could not store: ${e}`));
+    void outbox
+      .add(campaign.id, done.task.imageId, me.subject, body)
+      .catch((e) => showMessage(`Could not store: ${e}`));
     const entry: Answered = { ...done, answer: kind, boxes: final, flagged, counts, threshold: editor.threshold };
     session.set(done.task.imageId, { answer: kind, counts });
     if (revisit) {

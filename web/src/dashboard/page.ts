@@ -6,6 +6,7 @@ import {
   type Campaign,
   exportFormats,
   type ModelVersion,
+  type Progress,
   type Strategy,
   type TrainingRun,
 } from "../api.ts";
@@ -15,8 +16,7 @@ import { linePlot } from "./plot.ts";
 const fmt = (v: unknown, digits = 3) => (typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–");
 const time = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : "–");
 
-function duration(a: string | null, b: string | null): string {
-  if (!a) return "–";
+function duration(a: string, b: string | null): string {
   const ms = (b ? Date.parse(b) : Date.now()) - Date.parse(a);
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
 }
@@ -64,11 +64,13 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
           { id: "progress", class: "cards" },
           ...(
             [
-              ["images", p?.images],
-              ["answered", p?.annotated],
-              ["leased", p?.leased],
-              ["skipped", p?.skipped],
-              ["answers / hour", p?.answersPerHour],
+              ["images", p?.images.total],
+              ["answered", p?.images.annotated],
+              ["rejected", p?.images.rejected],
+              ["leased", p?.images.leased],
+              ["skipped", p?.images.skipped],
+              ["remaining", p?.images.remaining],
+              ["answers in the last hour", p?.answers.lastHour],
             ] as const
           ).map(([name, v]) =>
             h(
@@ -85,7 +87,7 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
           h("h2", {}, "Annotators"),
           table(
             ["annotator", "answers"],
-            (p?.perAnnotator ?? []).map((a) => [a.annotator, String(a.answers)]),
+            Object.entries(p?.answers.perAnnotator ?? {}).map(([who, n]) => [who, String(n)]),
           ),
         ),
         h(
@@ -100,9 +102,9 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
               {
                 name: "AP50",
                 color: "#4363d8",
-                points: byVersion.flatMap((m) => pt(m.annotatedImages, m.metrics.AP50)),
+                points: byVersion.flatMap((m) => pt(trainImages(m), m.metrics.AP50)),
               },
-              { name: "AP", color: "#e6194b", points: byVersion.flatMap((m) => pt(m.annotatedImages, m.metrics.AP)) },
+              { name: "AP", color: "#e6194b", points: byVersion.flatMap((m) => pt(trainImages(m), m.metrics.AP)) },
             ],
           }),
           linePlot({
@@ -116,25 +118,18 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
               {
                 name: serving ? `v${serving.version}` : "none",
                 color: "#3cb44b",
-                points: (serving?.metrics.prCurve ?? []).map((q) => [q.recall, q.precision]),
+                points: (serving?.prCurve ?? []).map((q) => [q.recall, q.precision]),
               },
             ],
           }),
           linePlot({
             title: "Suggestion acceptance rate",
-            xLabel: "time",
-            yLabel: "accepted / shown",
+            xLabel: "hours ago",
+            yLabel: "accepted unchanged / shown",
+            xDomain: [-23, 0],
             yDomain: [0, 1],
-            xFormat: (x) => new Date(x).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
-            series: [
-              {
-                name: "accepted",
-                color: "#f58231",
-                points: (p?.acceptance ?? [])
-                  .filter((a) => a.suggestions > 0)
-                  .map((a) => [Date.parse(a.time), a.accepted / a.suggestions]),
-              },
-            ],
+            xFormat: (x) => (x === 0 ? "now" : String(x)),
+            series: [{ name: "accepted", color: "#f58231", points: acceptance(p) }],
           }),
         ),
         h(
@@ -142,11 +137,11 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
           { id: "models" },
           h("h2", {}, "Model versions"),
           table(
-            ["version", "created", "annotated images", "AP50", "AP", "AP75", ""],
+            ["version", "created", "trained on (images)", "AP50", "AP", "AP75", ""],
             [...byVersion].reverse().map((m) => [
               `v${m.version}${m.serving ? " (serving)" : ""}`,
               time(m.createdAt),
-              String(m.annotatedImages),
+              fmt(trainImages(m), 0),
               fmt(m.metrics.AP50),
               fmt(m.metrics.AP),
               fmt(m.metrics.AP75),
@@ -178,16 +173,21 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
             "Start training",
           ),
           table(
-            ["run", "state", "started", "finished", "took", "model", "error"],
-            runs.map((r) => [
-              r.id,
-              h("span", { class: `state state-${r.state.toLowerCase()}` }, r.state),
-              time(r.startedAt),
-              time(r.finishedAt),
-              duration(r.startedAt, r.finishedAt),
-              r.modelVersion === null ? "–" : `v${r.modelVersion}`,
-              r.error ?? "",
-            ]),
+            ["run", "trigger", "state", "step", "started", "updated", "took", "model", "error"],
+            runs.map((r) => {
+              const done = r.status !== "queued" && r.status !== "running";
+              return [
+                r.id,
+                r.trigger.kind + (r.trigger.answers ? ` (${r.trigger.answers} answers)` : ""),
+                h("span", { class: `state state-${r.status}` }, r.status),
+                r.step ?? "",
+                time(r.createdAt),
+                time(r.updatedAt),
+                duration(r.createdAt, done ? r.updatedAt : null),
+                r.modelVersion === undefined ? "–" : `v${r.modelVersion}`,
+                r.error ?? "",
+              ];
+            }),
           ),
         ),
         settingsForm(c),
@@ -268,8 +268,22 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
   await refresh();
 }
 
-function pt(x: number, y: unknown): [number, number][] {
-  return typeof y === "number" && Number.isFinite(y) ? [[x, y]] : [];
+function pt(x: number | undefined, y: number | undefined): [number, number][] {
+  return x !== undefined && y !== undefined && Number.isFinite(x) && Number.isFinite(y) ? [[x, y]] : [];
+}
+
+/** How many annotated images a version was trained on. */
+function trainImages(m: ModelVersion): number | undefined {
+  return m.metrics.trainImages ?? m.metrics.annotatedImages;
+}
+
+/** Share of shown suggestions accepted unchanged, per hour (x: hours ago, 0 = this hour). */
+function acceptance(p: Progress | undefined): [number, number][] {
+  const hours = p?.answers.fatesPerHour ?? [];
+  return hours.flatMap((f, i) => {
+    const shown = f.accepted + (f.moved ?? 0) + (f.relabelled ?? 0) + (f.deleted ?? 0);
+    return shown > 0 ? [[i - (hours.length - 1), f.accepted / shown] as [number, number]] : [];
+  });
 }
 
 function table(head: string[], rows: (string | Node)[][]): HTMLTableElement {

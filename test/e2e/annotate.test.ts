@@ -1,0 +1,122 @@
+// The annotation page in headless Chromium against the real API (acceptance 1, 3 and 4 of #6).
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { artifacts, type Browser, launch } from "./browser.ts";
+import {
+  currentImage,
+  drag,
+  imageFrame,
+  openAnnotate,
+  storedAnnotation,
+  toScreen,
+  unsentCount,
+  waitAllSaved,
+} from "./pages.ts";
+import { type Stack, seedCampaign, startStack } from "./stack.ts";
+
+let stack: Stack;
+let browser: Browser;
+
+before(async () => {
+  stack = await startStack();
+  browser = await launch();
+  mkdirSync(artifacts, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+test("two boxes drawn with the mouse, labelled with number keys and accepted reach the API in pixels (±1 px)", async () => {
+  const campaign = await seedCampaign(stack, { id: "draw", images: 3 });
+  const page = await openAnnotate(browser.context, stack, campaign);
+  const image = await currentImage(page);
+  const frame = await imageFrame(page);
+  const wanted = [
+    { label: "dog", x: 40, y: 30, width: 150, height: 120 },
+    { label: "raccoon", x: 210, y: 160, width: 90, height: 140 },
+  ];
+  for (const box of wanted) {
+    await drag(page, toScreen(frame, box.x, box.y), toScreen(frame, box.x + box.width, box.y + box.height));
+    await page.keyboard.press(box.label === "dog" ? "2" : "1");
+  }
+  await page.screenshot({ path: join(artifacts, "annotate.png") });
+  await page.keyboard.press("a");
+  await currentImage(page, image);
+  await waitAllSaved(page);
+  const stored = await storedAnnotation(stack, campaign, image);
+  assert.equal(stored.answer, "accept");
+  assert.equal(stored.boxes.length, 2);
+  for (const [i, box] of wanted.entries()) {
+    const got = stored.boxes[i]!;
+    assert.equal(got.label, box.label);
+    for (const k of ["x", "y", "width", "height"] as const) {
+      assert.ok(Math.abs(got[k] - box[k]) <= 1, `box ${i} ${k}: got ${got[k]}, drew ${box[k]}`);
+    }
+  }
+  await page.close();
+});
+
+test("answers given while the network is cut are kept, then each reaches the server exactly once", async () => {
+  const campaign = await seedCampaign(stack, { id: "offline", images: 8 });
+  const page = await openAnnotate(browser.context, stack, campaign);
+  let image = await currentImage(page);
+  // The next task is already prefetched; cut only the answers, so the page keeps moving.
+  const cut = (route: import("playwright-core").Route) => route.abort("internetdisconnected");
+  await page.route(/\/annotations\//, cut);
+  const answered: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const frame = await imageFrame(page);
+    await drag(page, toScreen(frame, 20 + i, 20), toScreen(frame, 120 + i, 100));
+    answered.push(image);
+    await page.keyboard.press("a");
+    if (i < 4) image = await currentImage(page, image);
+  }
+  await page.waitForFunction(() => document.querySelector("#unsent")?.textContent === "5 unsent");
+  assert.equal(await unsentCount(page), 5);
+  const putsBefore = stack.requests.filter((r) => r.method === "PUT" && r.path.includes("/campaigns/offline/")).length;
+  assert.equal(putsBefore, 0, "nothing reached the server while the network was cut");
+  await page.screenshot({ path: join(artifacts, "annotate-offline.png") });
+
+  await page.unroute(/\/annotations\//, cut);
+  await waitAllSaved(page, 30_000);
+  for (const iid of answered) {
+    const puts = stack.requests.filter(
+      (r) => r.method === "PUT" && r.path.includes(`/campaigns/offline/images/${iid}/annotations/`),
+    );
+    assert.equal(puts.length, 1, `image ${iid} reached the server ${puts.length} times`);
+    const stored = await storedAnnotation(stack, campaign, iid);
+    assert.equal(stored.answer, "accept");
+    assert.equal(stored.boxes.length, 1);
+  }
+  await page.close();
+});
+
+test("undoing the last answer and changing it leaves the new answer on the server", async () => {
+  const campaign = await seedCampaign(stack, { id: "undo", images: 4 });
+  const page = await openAnnotate(browser.context, stack, campaign);
+  const first = await currentImage(page);
+  const frame = await imageFrame(page);
+  await drag(page, toScreen(frame, 30, 30), toScreen(frame, 130, 110));
+  await page.keyboard.press("a");
+  const second = await currentImage(page, first);
+  await waitAllSaved(page);
+  assert.equal((await storedAnnotation(stack, campaign, first)).answer, "accept");
+
+  await page.keyboard.press("Backspace");
+  assert.equal(await currentImage(page, second), first);
+  assert.equal(await page.locator(".box").count(), 1, "the earlier boxes come back for editing");
+  await page.screenshot({ path: join(artifacts, "annotate-undo.png") });
+  await page.locator(".box").first().click();
+  await page.keyboard.press("Delete");
+  await page.keyboard.press("x");
+  assert.equal(await currentImage(page, first), second, "after the change, back to where we were");
+  await waitAllSaved(page);
+  const changed = await storedAnnotation(stack, campaign, first);
+  assert.equal(changed.answer, "reject");
+  assert.deepEqual(changed.boxes, []);
+  await page.close();
+});

@@ -1,0 +1,144 @@
+// The local stack for browser tests and the annotation benchmark: the built web page and the real
+// API (functions' app factory) on local-directory storage, served on an ephemeral port.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AppDeps, createApp } from "@boxloop/functions/app";
+import { localTokens } from "@boxloop/functions/auth/local-tokens";
+import type { Predictor } from "@boxloop/functions/predictions/port";
+import { LocalStore } from "@boxloop/functions/storage/local";
+import { storedModels, storedTrainingRuns } from "@boxloop/functions/training/stored";
+import { serve } from "@hono/node-server";
+
+const repo = join(import.meta.dirname, "..", "..");
+export const webDist = join(repo, "web", "dist");
+export const raccoon = join(repo, "..", "shared", "datasets", "raccoon");
+
+let built = false;
+/** Builds web/ once per process (vite build → web/dist). */
+export function buildWeb(): void {
+  if (built) return;
+  const r = spawnSync(join(repo, "node_modules", ".bin", "vite"), ["build", "--logLevel", "warn"], {
+    cwd: join(repo, "web"),
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
+  statSync(join(webDist, "index.html"));
+  built = true;
+}
+
+export interface StackOptions {
+  predictor?: Predictor;
+  /** Folder of model versions (`<model-name>/<version>/…`); a fresh empty one by default. */
+  modelsDir?: string;
+}
+
+export interface Stack {
+  url: string;
+  adminToken: string;
+  dataDir: string;
+  modelsDir: string;
+  store: LocalStore;
+  /** Every request that reached the server: method and path. */
+  requests: { method: string; path: string }[];
+  api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  buildWeb();
+  const dataDir = mkdtempSync(join(tmpdir(), "boxloop-e2e-"));
+  const modelsDir = options.modelsDir ?? join(dataDir, "models");
+  mkdirSync(modelsDir, { recursive: true });
+  const store = new LocalStore(join(dataDir, "data"));
+  const adminToken = `admin-${crypto.randomUUID()}`;
+  const deps: AppDeps = {
+    store,
+    auth: localTokens(store, adminToken),
+    trainingRuns: storedTrainingRuns(store),
+    models: storedModels(new LocalStore(modelsDir)),
+    importRoots: [tmpdir(), raccoon],
+    webDir: webDist,
+    ...(options.predictor ? { predictor: options.predictor } : {}),
+  };
+  const app = createApp(deps);
+  const requests: Stack["requests"] = [];
+  const server = serve({
+    fetch: (req: Request) => {
+      requests.push({ method: req.method, path: decodeURIComponent(new URL(req.url).pathname) });
+      return app.fetch(req);
+    },
+    port: 0,
+    hostname: "127.0.0.1",
+  });
+  await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = async <T>(method: string, path: string, body?: unknown, token = adminToken): Promise<T> => {
+    const res = await fetch(`${url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  return {
+    url,
+    adminToken,
+    dataDir,
+    modelsDir,
+    store,
+    requests,
+    api,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A folder with the first `n` raccoon images (symlinks), for `images:import`. */
+export function raccoonFolder(n: number): { path: string; names: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), "boxloop-images-"));
+  const names = Array.from({ length: n }, (_, i) => `raccoon-${i + 1}.jpg`);
+  for (const name of names) symlinkSync(join(raccoon, "images", name), join(dir, name));
+  return { path: dir, names };
+}
+
+export interface Campaign {
+  id: string;
+  annotator: string;
+  annotatorToken: string;
+}
+
+/** A campaign with `images` raccoon images and one annotator who holds its own token. */
+export async function seedCampaign(
+  stack: Stack,
+  o: { id: string; images: number; labels?: string[]; threshold?: number; modelName?: string },
+): Promise<Campaign> {
+  const annotator = "ann1";
+  await stack.api("POST", "/campaigns", {
+    id: o.id,
+    name: `Campaign ${o.id}`,
+    labels: o.labels ?? ["raccoon", "dog"],
+    threshold: o.threshold ?? 0.5,
+    members: [{ id: annotator, role: "annotator" }],
+    strategy: "sequential",
+    ...(o.modelName ? { modelName: o.modelName } : {}),
+  });
+  const folder = raccoonFolder(o.images);
+  const imported = await stack.api<{ imported: number }>("POST", `/campaigns/${o.id}/images:import`, {
+    source: "folder",
+    path: folder.path,
+  });
+  rmSync(folder.path, { recursive: true, force: true });
+  if (imported.imported !== o.images) throw new Error(`imported ${imported.imported} of ${o.images} images`);
+  const { token } = await stack.api<{ token: string }>("POST", "/tokens", { subject: annotator, role: "annotator" });
+  return { id: o.id, annotator, annotatorToken: token };
+}
