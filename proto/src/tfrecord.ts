@@ -52,7 +52,7 @@ export async function* readTFRecords(source: TFRecordSource): AsyncGenerator<Uin
   try {
     let offset = 0;
     for (;;) {
-      const got = await reader.fill(HEADER);
+      const got = reader.buffered(HEADER) ?? (await reader.fill(HEADER));
       if (got === 0) return;
       if (got < HEADER) {
         throw new TFRecordError(`truncated record header: ${got} of ${HEADER} bytes before end of file`, offset, name);
@@ -61,12 +61,11 @@ export async function* readTFRecords(source: TFRecordSource): AsyncGenerator<Uin
       if (header.readUInt32LE(8) !== maskedCrc32c(header.subarray(0, 8))) {
         throw new TFRecordError("corrupt record length: CRC mismatch in bytes 0-11 of the record", offset, name);
       }
-      const length = header.readBigUInt64LE(0);
-      if (length > BigInt(constants.MAX_LENGTH - FOOTER)) {
-        throw new TFRecordError(`record length ${length} is larger than this reader supports`, offset, name);
+      const size = header.readUInt32LE(0) + header.readUInt32LE(4) * 2 ** 32;
+      if (size > constants.MAX_LENGTH - FOOTER) {
+        throw new TFRecordError(`record length ${size} is larger than this reader supports`, offset, name);
       }
-      const size = Number(length);
-      const available = await reader.fill(size + FOOTER);
+      const available = reader.buffered(size + FOOTER) ?? (await reader.fill(size + FOOTER));
       if (available < size + FOOTER) {
         throw new TFRecordError(
           `truncated record: ${size} data bytes + ${FOOTER} CRC bytes expected, the file ends after ${available}`,
@@ -109,6 +108,11 @@ class ChunkReader {
   private done = false;
 
   constructor(private readonly source: AsyncIterator<Uint8Array>) {}
+
+  /** `n` when that many bytes are already buffered (no await needed), else undefined. */
+  buffered(n: number): number | undefined {
+    return this.available >= n ? n : undefined;
+  }
 
   /** Pulls chunks until `n` bytes are buffered or the source ends; returns the bytes buffered. */
   async fill(n: number): Promise<number> {
