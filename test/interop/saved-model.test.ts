@@ -6,55 +6,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
-import * as tf from "@tensorflow/tfjs-core";
 import { GraphBuilder } from "../../proto/src/graph-builder.ts";
-import { TfjsSignatureRunner } from "../../proto/src/graph-to-tfjs.ts";
-import { describeSavedModel, metaGraphWithTags, readSavedModel } from "../../proto/src/saved-model-reader.ts";
+import { describeSavedModel, readSavedModel } from "../../proto/src/saved-model-reader.ts";
 import { writeSavedModel } from "../../proto/src/saved-model-writer.ts";
-import { useTfjsBackend } from "../../proto/src/tfjs-backend.ts";
 import { referee } from "../support/referee.ts";
 import { buildSmallDetector } from "./detection-graph.ts";
-import { runOnImagesScript } from "./saved-model-python.ts";
-
-const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
-const images = ["raccoon-1.jpg", "raccoon-10.jpg", "raccoon-100.jpg"].map((f) => join(raccoon, "images", f));
-
-/** TF runs the model on the images (decoded by TF), and TensorFlow.js runs the same graph on the same pixels. */
-export async function compareWithTensorFlow(versionDir: string, tolerance: number): Promise<void> {
-  const out = referee().run(runOnImagesScript, [versionDir, ...images]);
-  const results = JSON.parse(out) as {
-    shape: number[];
-    pixels: string;
-    outputs: Record<string, { shape: number[]; values: number[] }>;
-  }[];
-  assert.equal(results.length, images.length);
-  const model = await readSavedModel(versionDir);
-  const mg = metaGraphWithTags(model, ["serve"]);
-  await useTfjsBackend("wasm");
-  const runner = await TfjsSignatureRunner.load(mg.graphDef!, mg.signatureDef.serving_default!);
-  try {
-    for (const [i, r] of results.entries()) {
-      const pixels = Buffer.from(r.pixels, "base64");
-      const input = tf.tensor(new Int32Array(pixels), r.shape, "int32");
-      const ours = await runner.run({ input_tensor: input });
-      input.dispose();
-      assert.deepEqual(Object.keys(ours).sort(), Object.keys(r.outputs).sort());
-      for (const [alias, expected] of Object.entries(r.outputs)) {
-        const t = ours[alias]!;
-        assert.deepEqual(t.shape, expected.shape, `${images[i]} ${alias} shape`);
-        const got = await t.data();
-        let worst = 0;
-        expected.values.forEach((v, j) => {
-          worst = Math.max(worst, Math.abs(v - got[j]!));
-        });
-        assert.ok(worst <= tolerance, `${images[i]} ${alias}: max difference ${worst} > ${tolerance}`);
-      }
-      tf.dispose(Object.values(ours));
-    }
-  } finally {
-    runner.dispose();
-  }
-}
+import { compareWithTensorFlow } from "./saved-model-compare.ts";
 
 test("tf.saved_model.load runs our SavedModel on 3 raccoon images and matches TensorFlow.js within 1e-4", async () => {
   const dir = mkdtempSync(join(tmpdir(), "boxloop-sm-"));
