@@ -4,6 +4,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { TrieRouter } from "hono/router/trie-router";
 import { type AppDeps, buildContext, type Env } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { annotationRoutes } from "./routes/annotations.ts";
@@ -51,7 +52,7 @@ function authenticate(deps: AppDeps): MiddlewareHandler<Env> {
 
 export function createApp(deps: AppDeps) {
   const ctx = buildContext(deps);
-  const app = new OpenAPIHono<Env>();
+  const app = new OpenAPIHono<Env>({ router: new TrieRouter() });
 
   app.onError((error, c) => {
     const known = toError(error);
@@ -85,7 +86,7 @@ export function createApp(deps: AppDeps) {
     return auth(c, next);
   });
 
-  const api = new OpenAPIHono<Env>()
+  const api = new OpenAPIHono<Env>({ router: new TrieRouter() })
     .route("/", campaignRoutes(ctx))
     .route("/", imageRoutes(ctx))
     .route("/", taskRoutes(ctx))

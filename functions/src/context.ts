@@ -1,5 +1,6 @@
 // Everything a route needs, built once by `createApp` from its dependencies.
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { TrieRouter } from "hono/router/trie-router";
 import type { Authenticator, Principal } from "./auth/port.ts";
 import { type CampaignRepo, campaignRepo } from "./campaigns/repo.ts";
 import type { Campaign } from "./campaigns/schema.ts";
@@ -80,6 +81,8 @@ export type Env = { Variables: { principal: Principal } };
 /** A router whose validation failures become 422 errors naming the field. */
 export function router(): OpenAPIHono<Env> {
   return new OpenAPIHono<Env>({
+    // The trie router reads `tasks:next` as a literal segment (the RegExp router takes `:next` as a parameter).
+    router: new TrieRouter(),
     defaultHook: (result) => {
       if (result.success) return;
       const issue = result.error.issues[0]!;
@@ -106,6 +109,14 @@ export const errorResponses = {
   404: { description: "Not found", content: { "application/json": { schema: ErrorBody } } },
   422: { description: "Invalid body", content: { "application/json": { schema: ErrorBody } } },
 } as const;
+
+/** A path segment `<id>:<verb>` (Google's custom-method style), e.g. `3:promote`; undefined if it is not one. */
+export function customMethod(segment: string, verb: string, pattern: RegExp): string | undefined {
+  const suffix = `:${verb}`;
+  if (!segment.endsWith(suffix)) return undefined;
+  const id = segment.slice(0, -suffix.length);
+  return pattern.test(id) ? id : undefined;
+}
 
 export function requireAdmin(principal: Principal): void {
   if (principal.role !== "admin") throw forbidden("admins only");

@@ -4,9 +4,17 @@ import { randomUUID } from "node:crypto";
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { createRoute, z } from "@hono/zod-openapi";
-import { type AppContext, CampaignParams, errorResponses, ImageParams, requireAdmin, router } from "../context.ts";
+import {
+  type AppContext,
+  CampaignParams,
+  customMethod,
+  errorResponses,
+  ImageParams,
+  requireAdmin,
+  router,
+} from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
-import { Id } from "../ids.ts";
+import { Id, idPattern, isId } from "../ids.ts";
 import { ImageMeta, ingestImage, loadImage, maxImageBytes } from "../images/ingest.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
 
@@ -83,40 +91,51 @@ export function imageRoutes(ctx: AppContext) {
     },
   );
 
-  app.openapi(
+  const Confirm = z.strictObject({ fileName: z.string().min(1).max(255).optional() });
+  app.openAPIRegistry.registerPath(
     createRoute({
       method: "post",
       path: "/campaigns/{cid}/uploads/{uploadId}:confirm",
       summary: "Add an uploaded image: size read from the file, duplicates found by content hash (admin)",
       request: {
         params: CampaignParams.extend({ uploadId: Id }),
-        body: {
-          required: false,
-          content: { "application/json": { schema: z.strictObject({ fileName: z.string().max(255).optional() }) } },
-        },
+        body: { required: false, content: { "application/json": { schema: Confirm } } },
       },
       responses: { 200: json(Ingested, "Added, or the existing duplicate"), ...errorResponses },
     }),
-    async (c) => {
-      const { cid, uploadId } = c.req.valid("param");
-      requireAdmin(c.get("principal"));
-      const { campaign } = await ctx.campaigns.load(cid, c.get("principal"));
-      const key = layout.upload(cid, uploadId);
-      const object = await ctx.store.get(key);
-      if (object === undefined) throw notFound(`upload ${uploadId}`, "uploadId");
-      const body = c.req.header("content-type")?.includes("json") ? (c.req.valid("json") ?? {}) : {};
-      const result = await ingestImage(
-        ctx.store,
-        campaign,
-        object.body,
-        body.fileName ?? uploadId,
-        new Date(ctx.now()),
-      );
-      await ctx.store.delete(key);
-      ctx.indexes.noteImage(cid, result.image);
-      return c.json(result, 200);
-    },
   );
+  app.post("/campaigns/:cid/uploads/:action", async (c) => {
+    const cid = c.req.param("cid");
+    if (!isId(cid)) throw new ApiError(400, "bad_id", "cid: not a valid id", "cid");
+    const uploadId = customMethod(c.req.param("action"), "confirm", idPattern);
+    if (uploadId === undefined || !isId(uploadId))
+      throw new ApiError(404, "not_found", "expected uploads/{uploadId}:confirm", "uploadId");
+    requireAdmin(c.get("principal"));
+    const { campaign } = await ctx.campaigns.load(cid, c.get("principal"));
+    const text = await c.req.text();
+    let body: z.infer<typeof Confirm> = {};
+    if (text.trim() !== "") {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        throw new ApiError(400, "bad_json", "the body is not JSON", "body");
+      }
+      const parsed = Confirm.safeParse(raw);
+      if (!parsed.success) {
+        const field = parsed.error.issues[0]!.path.join(".") || "body";
+        throw new ApiError(422, "invalid", `${field}: ${parsed.error.issues[0]!.message}`, field);
+      }
+      body = parsed.data;
+    }
+    const key = layout.upload(cid, uploadId);
+    const object = await ctx.store.get(key);
+    if (object === undefined) throw notFound(`upload ${uploadId}`, "uploadId");
+    const result = await ingestImage(ctx.store, campaign, object.body, body.fileName ?? uploadId, new Date(ctx.now()));
+    await ctx.store.delete(key);
+    ctx.indexes.noteImage(cid, result.image);
+    return c.json(result, 200);
+  });
 
   app.openapi(
     createRoute({

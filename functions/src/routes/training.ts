@@ -1,8 +1,8 @@
 // Training runs and model versions; only admins start runs or promote.
 import { createRoute, z } from "@hono/zod-openapi";
-import { type AppContext, CampaignParams, errorResponses, requireAdmin, router } from "../context.ts";
-import { notFound } from "../errors.ts";
-import { Id } from "../ids.ts";
+import { type AppContext, CampaignParams, customMethod, errorResponses, requireAdmin, router } from "../context.ts";
+import { ApiError, notFound } from "../errors.ts";
+import { Id, isId } from "../ids.ts";
 import { ModelVersion, TrainingRun } from "../training/port.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -77,24 +77,27 @@ export function trainingRoutes(ctx: AppContext) {
     },
   );
 
-  app.openapi(
+  app.openAPIRegistry.registerPath(
     createRoute({
       method: "post",
       path: "/campaigns/{cid}/models/{version}:promote",
       summary: "Serve this model version (admin)",
-      request: { params: CampaignParams.extend({ version: z.string().regex(/^\d{1,18}$/, "a version number") }) },
+      request: { params: CampaignParams.extend({ version: z.string().regex(/^\d{1,18}$/) }) },
       responses: { 200: json(ModelVersion, "Promoted"), ...errorResponses },
     }),
-    async (c) => {
-      const { cid, version } = c.req.valid("param");
-      const principal = c.get("principal");
-      requireAdmin(principal);
-      await ctx.campaigns.load(cid, principal);
-      const promoted = await ctx.models.promote(cid, version);
-      if (promoted === undefined) throw notFound(`model version ${version}`, "version");
-      return c.json(promoted, 200);
-    },
   );
+  app.post("/campaigns/:cid/models/:action", async (c) => {
+    const cid = c.req.param("cid");
+    if (!isId(cid)) throw new ApiError(400, "bad_id", "cid: not a valid id", "cid");
+    const version = customMethod(c.req.param("action"), "promote", /^\d{1,18}$/);
+    if (version === undefined) throw new ApiError(404, "not_found", "expected models/{version}:promote", "version");
+    const principal = c.get("principal");
+    requireAdmin(principal);
+    await ctx.campaigns.load(cid, principal);
+    const promoted = await ctx.models.promote(cid, version);
+    if (promoted === undefined) throw notFound(`model version ${version}`, "version");
+    return c.json(promoted, 200);
+  });
 
   return app;
 }

@@ -53,13 +53,22 @@ export class CampaignIndexes {
       entry = { index: { images: new Map(), order: [] }, at: 0 };
       this.entries.set(campaign.id, entry);
     }
-    if (this.now() - entry.at >= this.ttlMs) {
+    if (this.now() - entry.at >= this.ttlMs && entry.refreshing === undefined) {
       const current = entry;
-      current.refreshing ??= this.refresh(campaign, current.index).finally(() => {
-        current.at = this.now();
-        delete current.refreshing;
-      });
-      if (current.at === 0) await current.refreshing;
+      const run = this.refresh(campaign, current.index);
+      current.refreshing = run
+        .then(
+          () => {
+            current.at = this.now();
+          },
+          () => {},
+        )
+        .finally(() => {
+          delete current.refreshing;
+        });
+      if (current.at === 0) await run; // the first build: its errors are the caller's
+    } else if (entry.at === 0 && entry.refreshing !== undefined) {
+      await entry.refreshing;
     }
     return entry.index;
   }
