@@ -21,7 +21,6 @@ export { type Label, type ParsedLabelMap, parseLabelMap, readLabelMap, writeLabe
 export {
   type ConfigWarning,
   defaultSupportedFields,
-  emptyPipelineConfig,
   type ParsedPipelineConfig,
   parsePipelineConfig,
   readPipelineConfig,
@@ -39,3 +38,57 @@ export {
   TFRecordWriter,
   writeTFRecordFile,
 } from "./tfrecord.ts";
+// SavedModel: tensors, GraphDef builder, writer/reader, TF.js graph import. The TensorFlow.js
+// runtime parts (graph-to-tfjs, tfjs-backend) are imported by subpath so that this entry point
+// does not load TensorFlow.js.
+export {
+  GraphBuilder,
+  graphProducer,
+  inputRef,
+  type Operand,
+  type Output,
+  type Padding,
+  tensorName,
+} from "./graph-builder.ts";
+export { type AttrInput, opDefs, outputDtype, withDefaultAttrs, withoutDefaultAttrs } from "./ops/index.ts";
+export {
+  describeSavedModel,
+  type MetaGraphInfo,
+  metaGraphWithTags,
+  parseSavedModel,
+  readSavedModel,
+  type SignatureInfo,
+  type SignatureTensorInfo,
+} from "./saved-model-reader.ts";
+export {
+  predictMethod,
+  savedModelProto,
+  type SignatureSpec,
+  type SignatureTensor,
+  servingSignatureKey,
+  servingTag,
+  signatureDef,
+  type WriteSavedModelOptions,
+  writeDurably,
+  writeSavedModel,
+} from "./saved-model-writer.ts";
+export {
+  DataType,
+  dtypeName,
+  fromTensorProto,
+  type HostTensor,
+  halfToFloat32,
+  numElements,
+  shapeFromProto,
+  shapeProto,
+  type TensorValues,
+  tensor,
+  toTensorProto,
+} from "./tensor.ts";
+export {
+  type ImportedGraph,
+  type ImportOptions,
+  importTfjsGraphModel,
+  readTfjsGraphModel,
+  type TfjsGraphFiles,
+} from "./tfjs-graph-import.ts";

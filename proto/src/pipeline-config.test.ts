@@ -121,7 +121,13 @@ const malformed: [string, string, number, string, RegExp][] = [
   ["two members of a oneof", "model {\n  ssd {}\n  faster_rcnn {}\n}", 3, "model.faster_rcnn", /only one of/],
   ["unclosed brace", "eval_config {\n  num_examples: 4\n", 1, "eval_config", /never closed/],
   ["missing colon", "eval_config {\n  num_examples 4\n}", 2, "eval_config.num_examples", /":"/],
-  ["unterminated string", 'train_input_reader {\n  label_map_path: "a.pbtxt\n}', 2, "", /unterminated/],
+  [
+    "unterminated string",
+    'train_input_reader {\n  label_map_path: "a.pbtxt\n}',
+    2,
+    "train_input_reader.label_map_path",
+    /unterminated/,
+  ],
 ];
 
 for (const [what, text, line, field, reason] of malformed) {

@@ -1,7 +1,6 @@
 // pipeline.config (TF Object Detection API text format): parse with line-numbered errors, list the
 // settings boxloop does not act on as warnings, and write back.
 import { readFile } from "node:fs/promises";
-import { create } from "@bufbuild/protobuf";
 import { toText } from "@bufbuild/protobuf/txtpb";
 import {
   type TrainEvalPipelineConfig,
@@ -73,11 +72,6 @@ export async function readPipelineConfig(path: string, options: Omit<ParseOption
 /** Writes a config in text format (two-space indent, one field per line). */
 export function writePipelineConfig(config: TrainEvalPipelineConfig): string {
   return toText(TrainEvalPipelineConfigSchema, config);
-}
-
-/** An empty config, for building one in code. */
-export function emptyPipelineConfig(): TrainEvalPipelineConfig {
-  return create(TrainEvalPipelineConfigSchema);
 }
 
 /**

@@ -68,6 +68,8 @@ class Walker {
   private line = 1;
   private lineStart = 0;
   private lookahead: Token | undefined;
+  /** The field being read, for errors raised while scanning its value. */
+  private current = "";
 
   constructor(
     private readonly text: string,
@@ -108,7 +110,9 @@ class Walker {
           oneofs.add(field.oneof.name);
         }
       }
+      this.current = fieldPath;
       this.value(desc, field, tok, fieldPath);
+      this.current = path;
       const sep = this.peek();
       if (sep.type === "punct" && (sep.text === "," || sep.text === ";")) this.next();
     }
@@ -217,7 +221,7 @@ class Walker {
         this.pos += t[this.pos] === "\\" ? 2 : 1;
       }
       if (t[this.pos] !== c) {
-        throw new TextFormatError("unterminated string", at.line, at.column, "", this.source);
+        throw new TextFormatError("unterminated string", at.line, at.column, this.current, this.source);
       }
       this.pos++;
       return { type: "string", text: t.slice(start, this.pos), end: this.pos, ...at };
@@ -228,7 +232,7 @@ class Walker {
     }
     while (this.pos < t.length && /[A-Za-z0-9_.+-]/.test(t[this.pos]!)) this.pos++;
     if (this.pos === start) {
-      throw new TextFormatError(`unexpected character "${c}"`, at.line, at.column, "", this.source);
+      throw new TextFormatError(`unexpected character "${c}"`, at.line, at.column, this.current, this.source);
     }
     return { type: "word", text: t.slice(start, this.pos), end: this.pos, ...at };
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
@@ -125,6 +125,18 @@ test("a truncated file gives a clear error naming the file and offset", async ()
         return true;
       });
     }
+  });
+});
+
+test("writing a file is atomic: a failing source leaves no file behind", async () => {
+  await withDir(async (dir) => {
+    const path = join(dir, "x.tfrecord");
+    async function* failing() {
+      yield Buffer.from("one");
+      throw new Error("source broke");
+    }
+    await assert.rejects(writeTFRecordFile(path, failing()), /source broke/);
+    assert.deepEqual(await readdir(dir), []);
   });
 });
 

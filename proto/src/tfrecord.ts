@@ -5,6 +5,7 @@
 import { constants } from "node:buffer";
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
 import type { Readable, Writable } from "node:stream";
 import { crc32c } from "@node-rs/crc32";
 
@@ -202,12 +203,22 @@ export class TFRecordWriter {
   }
 }
 
-/** Writes all records to `path` and closes it. */
+/**
+ * Writes all records to `path` atomically: into a temporary file beside it, fsynced, then renamed.
+ * If anything fails, `path` is left as it was.
+ */
 export async function writeTFRecordFile(path: string, records: Iterable<Uint8Array> | AsyncIterable<Uint8Array>) {
-  const writer = await TFRecordWriter.open(path);
+  const temporary = `${path}.${process.pid}.${Date.now()}.partial`;
+  const writer = await TFRecordWriter.open(temporary);
   try {
-    for await (const record of records) await writer.write(record);
-  } finally {
-    await writer.close();
+    try {
+      for await (const record of records) await writer.write(record);
+    } finally {
+      await writer.close();
+    }
+    await rename(temporary, path);
+  } catch (e) {
+    await rm(temporary, { force: true });
+    throw e;
   }
 }
