@@ -17,7 +17,17 @@ export {
   encodeDetectionExample,
   exampleKeys,
 } from "./example.ts";
+export {
+  GraphBuilder,
+  graphProducer,
+  inputRef,
+  type Operand,
+  type Output,
+  type Padding,
+  tensorName,
+} from "./graph-builder.ts";
 export { type Label, type ParsedLabelMap, parseLabelMap, readLabelMap, writeLabelMap } from "./label-map.ts";
+export { type AttrInput, opDefs, outputDtype, withDefaultAttrs, withoutDefaultAttrs } from "./ops/index.ts";
 export {
   type ConfigWarning,
   defaultSupportedFields,
@@ -28,29 +38,6 @@ export {
   unsupportedFields,
   writePipelineConfig,
 } from "./pipeline-config.ts";
-export { parseText, type TextField, TextFormatError } from "./text-format.ts";
-export {
-  frameRecord,
-  maskedCrc32c,
-  readTFRecords,
-  TFRecordError,
-  type TFRecordSource,
-  TFRecordWriter,
-  writeTFRecordFile,
-} from "./tfrecord.ts";
-// SavedModel: tensors, GraphDef builder, writer/reader, TF.js graph import. The TensorFlow.js
-// runtime parts (graph-to-tfjs, tfjs-backend) are imported by subpath so that this entry point
-// does not load TensorFlow.js.
-export {
-  GraphBuilder,
-  graphProducer,
-  inputRef,
-  type Operand,
-  type Output,
-  type Padding,
-  tensorName,
-} from "./graph-builder.ts";
-export { type AttrInput, opDefs, outputDtype, withDefaultAttrs, withoutDefaultAttrs } from "./ops/index.ts";
 export {
   describeSavedModel,
   type MetaGraphInfo,
@@ -62,9 +49,9 @@ export {
 } from "./saved-model-reader.ts";
 export {
   predictMethod,
-  savedModelProto,
   type SignatureSpec,
   type SignatureTensor,
+  savedModelProto,
   servingSignatureKey,
   servingTag,
   signatureDef,
@@ -85,6 +72,7 @@ export {
   tensor,
   toTensorProto,
 } from "./tensor.ts";
+export { parseText, type TextField, TextFormatError } from "./text-format.ts";
 export {
   type ImportedGraph,
   type ImportOptions,
@@ -92,3 +80,12 @@ export {
   readTfjsGraphModel,
   type TfjsGraphFiles,
 } from "./tfjs-graph-import.ts";
+export {
+  frameRecord,
+  maskedCrc32c,
+  readTFRecords,
+  TFRecordError,
+  type TFRecordSource,
+  TFRecordWriter,
+  writeTFRecordFile,
+} from "./tfrecord.ts";
