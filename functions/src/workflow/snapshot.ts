@@ -135,7 +135,6 @@ export async function snapshot(ctx: WorkflowContext, input: WorkflowInput): Prom
     dataHash: hash.digest("hex"),
   };
   await ctx.data.put(runKeys.manifest(cid, runId), JSON.stringify(job, null, 2), { contentType: "application/json" });
-  await ctx.data.put(runKeys.lastSnapshot(cid), JSON.stringify({ at: now.toISOString(), runId }));
   const snapshotInfo = { trainImages: records.train.length, evalImages: records.eval.length, newAnswers };
   await updateRun(
     ctx.data,
