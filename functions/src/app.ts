@@ -60,7 +60,9 @@ export function createApp(deps: AppDeps) {
     console.error(error);
     return c.json({ error: { code: "internal", message: "internal error" } }, 500);
   });
-  app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${c.req.path}`, field: "path" } }, 404),
+  );
 
   if (deps.store instanceof LocalStore) app.route(`${apiBase}/blobs`, blobRoutes(deps.store, { now: ctx.now }));
 

@@ -1,5 +1,6 @@
 // Everything a route needs, built once by `createApp` from its dependencies.
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import { TrieRouter } from "hono/router/trie-router";
 import type { Authenticator, Principal } from "./auth/port.ts";
 import { type CampaignRepo, campaignRepo } from "./campaigns/repo.ts";
@@ -117,6 +118,12 @@ export function customMethod(segment: string, verb: string, pattern: RegExp): st
   const id = segment.slice(0, -suffix.length);
   return pattern.test(id) ? id : undefined;
 }
+
+/** Route middleware: refuses non-admins before the body is even validated. */
+export const adminOnly: MiddlewareHandler<Env> = async (c, next) => {
+  requireAdmin(c.get("principal"));
+  await next();
+};
 
 export function requireAdmin(principal: Principal): void {
   if (principal.role !== "admin") throw forbidden("admins only");

@@ -4,7 +4,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { Progress, progress } from "../campaigns/progress.ts";
 import { CampaignList } from "../campaigns/repo.ts";
 import { Campaign, CampaignInput, CampaignPatch } from "../campaigns/schema.ts";
-import { type AppContext, CampaignParams, errorResponses, requireAdmin, router } from "../context.ts";
+import { type AppContext, adminOnly, CampaignParams, errorResponses, requireAdmin, router } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -22,6 +22,7 @@ export function campaignRoutes(ctx: AppContext) {
       method: "post",
       path: "/campaigns",
       summary: "Create a campaign (admin)",
+      middleware: [adminOnly] as const,
       request: { body: { required: true, content: { "application/json": { schema: CampaignInput } } } },
       responses: { 201: json(Campaign, "Created"), ...errorResponses, 409: json(z.any(), "Exists") },
     }),
@@ -76,6 +77,7 @@ export function campaignRoutes(ctx: AppContext) {
       method: "patch",
       path: "/campaigns/{cid}",
       summary: "Change a campaign's settings (admin; If-Match optional)",
+      middleware: [adminOnly] as const,
       request: {
         params: CampaignParams,
         headers: z.object({ "if-match": z.string().max(200).optional() }),

@@ -4,7 +4,7 @@ import { stream } from "hono/streaming";
 import { campaignDataset, campaignImages, fileNames } from "../annotations/dataset.ts";
 import { clip } from "../annotations/geometry.ts";
 import type { Annotation } from "../annotations/schema.ts";
-import { type AppContext, CampaignParams, errorResponses, requireAdmin, router } from "../context.ts";
+import { type AppContext, adminOnly, CampaignParams, errorResponses, requireAdmin, router } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import {
   exportDataset,
@@ -36,6 +36,7 @@ export function exportRoutes(ctx: AppContext) {
       method: "get",
       path: "/campaigns/{cid}/export",
       summary: "The campaign's labels in a format (VOC and YOLO as a tar); streamed",
+      middleware: [adminOnly] as const,
       request: {
         params: CampaignParams,
         query: z.object({ format: z.enum(formats), split: z.enum(["train", "eval", "all"]).default("all") }),
@@ -70,6 +71,7 @@ export function exportRoutes(ctx: AppContext) {
       method: "post",
       path: "/campaigns/{cid}/annotations:import",
       summary: "Import labels for the campaign's images, matched by file name, as one annotator's answers (admin)",
+      middleware: [adminOnly] as const,
       request: {
         params: CampaignParams,
         body: { required: true, content: { "application/json": { schema: ImportBody } } },

@@ -6,6 +6,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   type AppContext,
+  adminOnly,
   CampaignParams,
   customMethod,
   errorResponses,
@@ -70,6 +71,7 @@ export function imageRoutes(ctx: AppContext) {
       method: "post",
       path: "/campaigns/{cid}/images",
       summary: "Start an upload: a presigned PUT URL (admin); then confirm it",
+      middleware: [adminOnly] as const,
       request: {
         params: CampaignParams,
         body: { required: true, content: { "application/json": { schema: UploadRequest } } },
@@ -142,6 +144,7 @@ export function imageRoutes(ctx: AppContext) {
       method: "post",
       path: "/campaigns/{cid}/images:import",
       summary: "Import images from an S3 prefix (paged by cursor) or a local folder (admin)",
+      middleware: [adminOnly] as const,
       request: {
         params: CampaignParams,
         body: { required: true, content: { "application/json": { schema: ImportRequest } } },

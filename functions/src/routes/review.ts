@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { clip } from "../annotations/geometry.ts";
 import { Annotation, Box } from "../annotations/schema.ts";
-import { type AppContext, errorResponses, ImageParams, requireAdmin, router } from "../context.ts";
+import { type AppContext, adminOnly, errorResponses, ImageParams, requireAdmin, router } from "../context.ts";
 import { ApiError, forbidden, invalid, notFound } from "../errors.ts";
 import { loadImage } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
@@ -67,6 +67,7 @@ export function reviewRoutes(ctx: AppContext) {
       method: "put",
       path: "/campaigns/{cid}/images/{iid}/review",
       summary: "Adjudicate: the final boxes for an image (admin)",
+      middleware: [adminOnly] as const,
       request: {
         params: ImageParams,
         headers: z.object({ "if-match": z.string().max(200).optional() }),

@@ -1,6 +1,6 @@
 // Local deployments: the admin issues bearer tokens for annotators (Cognito issues its own in AWS).
 import { createRoute, z } from "@hono/zod-openapi";
-import { type AppContext, errorResponses, requireAdmin, router } from "../context.ts";
+import { type AppContext, adminOnly, errorResponses, requireAdmin, router } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { Id } from "../ids.ts";
 
@@ -11,6 +11,7 @@ export function tokenRoutes(ctx: AppContext) {
       method: "post",
       path: "/tokens",
       summary: "Issue a bearer token (admin, local deployments)",
+      middleware: [adminOnly] as const,
       request: {
         body: {
           required: true,

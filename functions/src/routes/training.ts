@@ -1,6 +1,14 @@
 // Training runs and model versions; only admins start runs or promote.
 import { createRoute, z } from "@hono/zod-openapi";
-import { type AppContext, CampaignParams, customMethod, errorResponses, requireAdmin, router } from "../context.ts";
+import {
+  type AppContext,
+  adminOnly,
+  CampaignParams,
+  customMethod,
+  errorResponses,
+  requireAdmin,
+  router,
+} from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { Id, isId } from "../ids.ts";
 import { ModelVersion, TrainingRun } from "../training/port.ts";
@@ -18,6 +26,7 @@ export function trainingRoutes(ctx: AppContext) {
       method: "post",
       path: "/campaigns/{cid}/training-runs",
       summary: "Start a training run now (admin)",
+      middleware: [adminOnly] as const,
       request: { params: CampaignParams },
       responses: { 202: json(TrainingRun, "Started"), ...errorResponses },
     }),
