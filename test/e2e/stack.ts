@@ -9,7 +9,8 @@ import { type AppDeps, createApp } from "@boxloop/functions/app";
 import { localTokens } from "@boxloop/functions/auth/local-tokens";
 import type { Predictor } from "@boxloop/functions/predictions/port";
 import { LocalStore } from "@boxloop/functions/storage/local";
-import { storedModels, storedTrainingRuns } from "@boxloop/functions/training/stored";
+import { storedTrainingRuns } from "@boxloop/functions/training/stored";
+import { workflowModels } from "@boxloop/functions/workflow/training-runs";
 import { serve } from "@hono/node-server";
 
 const repo = join(import.meta.dirname, "..", "..");
@@ -58,7 +59,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     store,
     auth: localTokens(store, adminToken),
     trainingRuns: storedTrainingRuns(store),
-    models: storedModels(new LocalStore(modelsDir)),
+    models: workflowModels(store, new LocalStore(modelsDir)),
     importRoots: [tmpdir(), raccoon],
     webDir: webDist,
     ...(options.predictor ? { predictor: options.predictor } : {}),

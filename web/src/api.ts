@@ -74,7 +74,11 @@ export interface ModelVersion {
   runId?: string;
   metrics: Record<string, number>;
   serving: boolean;
-  /** Precision–recall at IoU 0.5 (when the API provides it). */
+  /** Images (train + held-out) in the snapshot it was trained on: the learning curve's x. */
+  annotatedImages?: number;
+  /** Set when this version republishes an older one (promote / roll back). */
+  promotedFrom?: number;
+  /** Precision–recall at IoU 0.5 on the held-out images. */
   prCurve?: { recall: number; precision: number }[];
 }
 

@@ -47,6 +47,11 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
     const p = c.progress;
     const serving = models.find((m) => m.serving) ?? null;
     const byVersion = [...models].sort((a, b) => Number(a.version) - Number(b.version));
+    // A promoted (rolled back) version is a copy of an older one: plot the original once.
+    const trained = byVersion.filter((m) => m.promotedFrom === undefined);
+    const original = (m: ModelVersion | null) =>
+      m?.promotedFrom === undefined ? m : (models.find((o) => Number(o.version) === m.promotedFrom) ?? m);
+    const servedModel = original(serving);
     root.replaceChildren(
       h(
         "div",
@@ -55,7 +60,13 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
           "header",
           { class: "bar" },
           h("strong", {}, c.name),
-          h("span", {}, serving ? `serving model v${serving.version}` : "no model serving"),
+          h(
+            "span",
+            {},
+            serving
+              ? `serving model v${serving.version}${serving.promotedFrom === undefined ? "" : ` (= v${serving.promotedFrom})`}`
+              : "no model serving",
+          ),
           h("a", { href: `#/annotate/${encodeURIComponent(cid)}` }, "Annotate →"),
         ),
         status,
@@ -102,13 +113,13 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
               {
                 name: "AP50",
                 color: "#4363d8",
-                points: byVersion.flatMap((m) => pt(trainImages(m), m.metrics.AP50)),
+                points: trained.flatMap((m) => pt(trainImages(m), m.metrics.AP50)),
               },
-              { name: "AP", color: "#e6194b", points: byVersion.flatMap((m) => pt(trainImages(m), m.metrics.AP)) },
+              { name: "AP", color: "#e6194b", points: trained.flatMap((m) => pt(trainImages(m), m.metrics.AP)) },
             ],
           }),
           linePlot({
-            title: `Precision–recall${serving ? ` (v${serving.version}, IoU 0.5)` : ""}`,
+            title: `Precision–recall${servedModel ? ` (v${servedModel.version}, IoU 0.5)` : ""}`,
             xLabel: "recall",
             yLabel: "precision",
             xDomain: [0, 1],
@@ -116,9 +127,9 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
             step: true,
             series: [
               {
-                name: serving ? `v${serving.version}` : "none",
+                name: servedModel ? `v${servedModel.version}` : "none",
                 color: "#3cb44b",
-                points: (serving?.prCurve ?? []).map((q) => [q.recall, q.precision]),
+                points: (servedModel?.prCurve ?? []).map((q) => [q.recall, q.precision]),
               },
             ],
           }),
@@ -139,7 +150,7 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
           table(
             ["version", "created", "trained on (images)", "AP50", "AP", "AP75", ""],
             [...byVersion].reverse().map((m) => [
-              `v${m.version}${m.serving ? " (serving)" : ""}`,
+              `v${m.version}${m.serving ? " (serving)" : ""}${m.promotedFrom === undefined ? "" : ` = v${m.promotedFrom}`}`,
               time(m.createdAt),
               fmt(trainImages(m), 0),
               fmt(m.metrics.AP50),
@@ -154,7 +165,7 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
                       "data-promote": m.version,
                       onclick: () => act(`Promote v${m.version}`, () => api.promote(cid, m.version)),
                     },
-                    serving && Number(m.version) < Number(serving.version) ? "Roll back to this" : "Promote",
+                    servedModel && Number(m.version) < Number(servedModel.version) ? "Roll back to this" : "Promote",
                   ),
             ]),
           ),
@@ -274,7 +285,7 @@ function pt(x: number | undefined, y: number | undefined): [number, number][] {
 
 /** How many annotated images a version was trained on. */
 function trainImages(m: ModelVersion): number | undefined {
-  return m.metrics.trainImages ?? m.metrics.annotatedImages;
+  return m.annotatedImages ?? m.metrics.annotatedImages;
 }
 
 /** Share of shown suggestions accepted unchanged, per hour (x: hours ago, 0 = this hour). */
