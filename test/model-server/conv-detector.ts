@@ -55,7 +55,10 @@ export async function writeConvDetector(versionDir: string, o: ConvDetectorOptio
   const cells = (size / 8) * (size / 8);
   const head = g.biasAdd(g.conv2d(h, weights([1, 1, width, 5], 1), { padding: "VALID" }), weights([5], 0.1));
   const flat = g.reshape(head, [-1, cells, 5]);
-  const boxes = g.sigmoid(g.slice(flat, [0, 0, 0], [-1, -1, 4]), "detection_boxes");
+  // Boxes as centre ± half size, so every box is well formed ([ymin, xmin, ymax, xmax]).
+  const centre = g.sigmoid(g.slice(flat, [0, 0, 0], [-1, -1, 2]));
+  const half = g.mul(g.sigmoid(g.slice(flat, [0, 0, 2], [-1, -1, 2])), 0.25);
+  const boxes = g.concat([g.sub(centre, half), g.add(centre, half)], 2, "detection_boxes");
   const scores = g.sigmoid(g.reshape(g.slice(flat, [0, 0, 4], [-1, -1, 1]), [-1, cells]), "detection_scores");
   const one = g.add(g.mul(scores, 0), 1);
   const classes = g.identity(one, "detection_classes");
