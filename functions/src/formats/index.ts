@@ -6,7 +6,7 @@ import { exportCoco, importCoco } from "./coco.ts";
 import { exportCsv, importCsv } from "./csv.ts";
 import { type Dataset, type Format, FormatError } from "./dataset.ts";
 import { detectFormat } from "./detect.ts";
-import { type FileSource, type ImageSource, imageSource, isImageName, sourceFromPath } from "./source.ts";
+import { type FileSource, type ImageSource, imagesFromDir, isImageName, sourceFromPath } from "./source.ts";
 import { tarStream } from "./tar.ts";
 import { exportVocFiles, importVoc } from "./voc.ts";
 import { exportYoloFiles, importYolo } from "./yolo.ts";
@@ -140,7 +140,7 @@ export async function importFromPath(
   const imagesDir = options.imagesDir ?? (await guessImagesDir(path));
   if (options.imagesDir !== undefined && !(await isDir(options.imagesDir)))
     throw new FormatError("the images folder does not exist", { file: options.imagesDir });
-  const images = imagesDir === undefined ? undefined : imageSource(await sourceFromPath(imagesDir));
+  const images = imagesDir === undefined ? undefined : await imagesFromDir(imagesDir);
   const dataset = await importDataset(format, await sourceFromPath(path), images ? { images } : {});
   return { dataset, format, imagesDir };
 }

@@ -1,14 +1,18 @@
 // Where annotations and images are read from: a local path, or files held in memory (an upload).
 // Readers list and read lazily, so an importer opens only the files it needs.
+import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { imageSize } from "image-size";
+import { imageSizeFromFile } from "image-size/fromFile";
 import { FormatError } from "./dataset.ts";
 
 /** A set of files under one root, named by relative paths with `/`. */
 export interface FileSource {
   list(): Promise<string[]>;
   read(path: string): Promise<Uint8Array>;
+  /** A large file in chunks (TFRecord), when the source can stream; else `read` is used. */
+  stream?(path: string): AsyncIterable<Uint8Array>;
 }
 
 /** Where images are: listed to find a label file's image by its stem, read for sizes and TFRecord bytes. */
@@ -33,6 +37,7 @@ export async function sourceFromPath(path: string): Promise<FileSource> {
     return {
       list: async () => [name],
       read: async (p) => readFile(join(dir, p)),
+      stream: (p) => createReadStream(join(dir, p), { highWaterMark: 1 << 20 }),
     };
   }
   return {
@@ -44,6 +49,7 @@ export async function sourceFromPath(path: string): Promise<FileSource> {
         .sort();
     },
     read: async (p) => readFile(join(path, p)),
+    stream: (p) => createReadStream(join(path, p), { highWaterMark: 1 << 20 }),
   };
 }
 
@@ -70,8 +76,11 @@ export function sizeOfImage(bytes: Uint8Array, fileName: string): { width: numbe
   }
 }
 
-/** An ImageSource over a FileSource (sizes read from headers and cached). */
-export function imageSource(files: FileSource): ImageSource {
+/** An ImageSource over a FileSource (sizes read from headers and cached; `readSize` reads only the header). */
+export function imageSource(
+  files: FileSource,
+  readSize?: (fileName: string) => Promise<{ width: number; height: number }>,
+): ImageSource {
   const sizes = new Map<string, { width: number; height: number }>();
   return {
     list: files.list,
@@ -86,7 +95,7 @@ export function imageSource(files: FileSource): ImageSource {
     async size(p) {
       let size = sizes.get(p);
       if (!size) {
-        size = sizeOfImage(await this.read(p), p);
+        size = readSize ? await readSize(p) : sizeOfImage(await this.read(p), p);
         sizes.set(p, size);
       }
       return size;
@@ -98,7 +107,15 @@ export function imageSource(files: FileSource): ImageSource {
 export async function imagesFromDir(dir: string): Promise<ImageSource> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new FormatError("the images folder does not exist", { file: dir });
-  return imageSource(await sourceFromPath(dir));
+  return imageSource(await sourceFromPath(dir), async (p) => {
+    try {
+      const { width, height } = await imageSizeFromFile(join(dir, p));
+      if (!width || !height) throw new Error("no size in the header");
+      return { width, height };
+    } catch (error) {
+      throw new FormatError(`cannot read the image size: ${(error as Error).message}`, { file: p });
+    }
+  });
 }
 
 /** An image's size from its file, for formats that lack it (YOLO) or left it out. */

@@ -16,7 +16,7 @@ export async function importTfrecord(source: FileSource, _images?: ImageSource):
   for (const file of names) {
     let index = 0;
     try {
-      for await (const record of readTFRecords(await source.read(file))) {
+      for await (const record of readTFRecords(source.stream ? source.stream(file) : await source.read(file))) {
         const where = { file, field: `record[${index}]` };
         let example: ReturnType<typeof decodeDetectionExample>;
         try {
