@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { iouThresholds, recallThresholds } from "./coco-eval.ts";
-import { evaluate } from "./evaluate.ts";
+import { evalInputFrom, evaluate } from "./evaluate.ts";
 import type { EvalInput } from "./types.ts";
 
 const box = (label: string, x: number, y: number, w: number, h: number) => ({
@@ -71,5 +71,27 @@ test("unknown labels are an error naming the image", () => {
     () =>
       evaluate({ categories: ["a"], images: [{ id: "x.jpg", groundTruth: [box("z", 0, 0, 1, 1)], detections: [] }] }),
     /x\.jpg: a ground truth label 'z'/,
+  );
+});
+
+test("evalInputFrom pairs detections with labelled images by file name", () => {
+  const labelled = {
+    categories: ["a"],
+    images: [
+      { fileName: "x.jpg", boxes: [box("a", 0, 0, 10, 10)] },
+      { fileName: "y.jpg", boxes: [] },
+    ],
+  };
+  const input = evalInputFrom(labelled, new Map([["x.jpg", [{ ...box("a", 0, 0, 10, 10), score: 1 }]]]));
+  assert.deepEqual(
+    input.images.map((i) => [i.id, i.detections.length]),
+    [
+      ["x.jpg", 1],
+      ["y.jpg", 0],
+    ],
+  );
+  assert.throws(
+    () => evalInputFrom(labelled, new Map([["z.jpg", []]])),
+    /z\.jpg, which is not among the labelled images/,
   );
 });

@@ -1,7 +1,7 @@
 // The evaluation the trainer runs and the dashboard shows: COCO metrics overall and per class,
 // Pascal VOC AP50, and the precision-recall curve at IoU 0.5.
 import { accumulateCoco, precisionIndex, recallThresholds, summarizeCoco } from "./coco-eval.ts";
-import type { EvalInput, Evaluation, PrecisionRecallCurve } from "./types.ts";
+import type { Detection, EvalInput, Evaluation, GroundTruthBox, PrecisionRecallCurve } from "./types.ts";
 import { vocAP50PerClass } from "./voc-eval.ts";
 
 export function evaluate(input: EvalInput): Evaluation {
@@ -28,5 +28,26 @@ export function evaluate(input: EvalInput): Evaluation {
     vocAP50PerClass: Object.fromEntries(categories.map((c, k) => [c, voc[k]!])),
     prCurve: meanCurve,
     prCurvePerClass: Object.fromEntries(categories.map((c, k) => [c, curves[k]!])),
+  };
+}
+
+/**
+ * The evaluation input for a labelled set (a formats Dataset has this shape) and a model's
+ * detections by file name; images without detections count as having none.
+ */
+export function evalInputFrom(
+  labelled: { categories: string[]; images: { fileName: string; boxes: GroundTruthBox[] }[] },
+  detections: ReadonlyMap<string, Detection[]>,
+): EvalInput {
+  const names = new Set(labelled.images.map((i) => i.fileName));
+  for (const name of detections.keys())
+    if (!names.has(name)) throw new Error(`detections for ${name}, which is not among the labelled images`);
+  return {
+    categories: labelled.categories,
+    images: labelled.images.map((image) => ({
+      id: image.fileName,
+      groundTruth: image.boxes,
+      detections: detections.get(image.fileName) ?? [],
+    })),
   };
 }

@@ -1,6 +1,6 @@
 // Detection metrics: COCO (as pycocotools computes them), Pascal VOC AP50, precision-recall curve.
 export { accumulateCoco, summarizeCoco } from "./coco-eval.ts";
-export { evaluate } from "./evaluate.ts";
+export { evalInputFrom, evaluate } from "./evaluate.ts";
 export type {
   CocoMetrics,
   Detection,

@@ -1,0 +1,50 @@
+// Frozen-backbone features, computed once per (image, augmentation variant) and kept outside the WASM
+// heap, so that training steps only run the head.
+import * as tf from "@tensorflow/tfjs-core";
+import { type AugmentationSpec, augment, type NormBox } from "./augment.ts";
+import { letterbox, letterboxSize, type RgbImage } from "./image.ts";
+import { featureStride, type Pretrained } from "./pretrained.ts";
+import { seededRng } from "./random.ts";
+import type { PixelBox } from "./targets.ts";
+
+export interface CachedFeatures {
+  /** [g,g,C] float32. */
+  features: Float32Array;
+  grid: number;
+  channels: number;
+  boxes: PixelBox[];
+}
+
+/** Variant 0 is the image as it is; other variants apply the augmentations with a seed of their own. */
+export function featuresOf(
+  pre: Pretrained,
+  image: RgbImage,
+  boxes: NormBox[],
+  augmentations: AugmentationSpec[],
+  seed: number | undefined,
+): CachedFeatures {
+  return tf.tidy(() => {
+    let sample = {
+      image: tf.cast(tf.tensor3d(image.data, [image.height, image.width, 3], "int32"), "float32") as tf.Tensor3D,
+      boxes,
+    };
+    if (seed !== undefined) sample = augment(sample, augmentations, seededRng(seed));
+    const [h, w] = sample.image.shape;
+    const content = letterboxSize(w, h, pre.size);
+    const input = tf.expandDims(letterbox(sample.image, pre.size)) as tf.Tensor4D;
+    const f = pre.features(input);
+    const grid = pre.size / featureStride;
+    return {
+      features: f.dataSync() as Float32Array,
+      grid,
+      channels: f.shape[3],
+      boxes: sample.boxes.map((b) => ({
+        cls: b.cls,
+        xmin: b.xmin * content.width,
+        ymin: b.ymin * content.height,
+        xmax: b.xmax * content.width,
+        ymax: b.ymax * content.height,
+      })),
+    };
+  });
+}

@@ -1,0 +1,125 @@
+// The trainable detection head on the frozen stride-4 neck features: the same shape as the COCO
+// CenterNet's own heads (separable 3×3 convs), so it starts from them. Class logits, and box distances
+// (left, top, right, bottom) from each cell's corner in input pixels.
+import * as tf from "@tensorflow/tfjs-core";
+import { featureChannels, type PretrainedHeads } from "./pretrained.ts";
+
+export interface HeadWeights {
+  clsDepthwise: tf.Variable; // [3,3,C,1]
+  clsPointwise: tf.Variable; // [1,1,C,K*M]
+  clsBias: tf.Variable; // [K*M]
+  boxDepthwise: tf.Variable; // [3,3,C,1]
+  boxPointwise: tf.Variable; // [1,1,C,4]
+  boxBias: tf.Variable; // [4]
+  /** M: pointwise channels per class, reduced by max. */
+  channelsPerClass: number;
+}
+
+export const headWeightNames = [
+  "clsDepthwise",
+  "clsPointwise",
+  "clsBias",
+  "boxDepthwise",
+  "boxPointwise",
+  "boxBias",
+] as const satisfies ReadonlyArray<keyof HeadWeights>;
+
+export interface HeadOutput {
+  logits: tf.Tensor4D; // [B,h,w,K]
+  /** [B,h,w,4] left, top, right, bottom in input pixels. */
+  distances: tf.Tensor4D;
+}
+
+/**
+ * A head for `sources.length` classes. Class k's logit is the maximum of M channels, which start as the
+ * COCO channels sources[k] (each class has the same number M of them), so training starts from the
+ * COCO detector's own answer (e.g. "any animal") rather than from scratch.
+ */
+export function headFromPretrained(pre: PretrainedHeads, sources: number[][]): HeadWeights {
+  const m = sources[0]?.length ?? 0;
+  if (m === 0 || sources.some((s) => s.length !== m))
+    throw new Error("every class needs the same number (> 0) of source channels");
+  return tf.tidy(() => {
+    const idx = tf.tensor1d(sources.flat(), "int32");
+    const v = (t: tf.Tensor, name: string) =>
+      tf.variable(t, true, `head/${name}/${Math.random().toString(36).slice(2)}`);
+    return {
+      clsDepthwise: v(pre.clsDepthwise, "clsDepthwise"),
+      clsPointwise: v(tf.gather(pre.clsPointwise, idx, 3), "clsPointwise"),
+      clsBias: v(tf.gather(pre.clsBias, idx), "clsBias"),
+      boxDepthwise: v(pre.boxDepthwise, "boxDepthwise"),
+      // The COCO box head's output is scaled by boxScale; fold it into the weights.
+      boxPointwise: v(tf.mul(pre.boxPointwise, pre.boxScale), "boxPointwise"),
+      boxBias: v(tf.mul(pre.boxBias, pre.boxScale), "boxBias"),
+      channelsPerClass: m,
+    };
+  });
+}
+
+export function headFromValues(
+  values: Record<(typeof headWeightNames)[number], tf.Tensor>,
+  channelsPerClass: number,
+): HeadWeights {
+  const out = { channelsPerClass } as HeadWeights;
+  for (const name of headWeightNames) out[name] = tf.variable(values[name], true);
+  return out;
+}
+
+export function numClasses(head: HeadWeights): number {
+  return head.clsBias.shape[0]! / head.channelsPerClass;
+}
+
+export function checkFeatureChannels(features: tf.Tensor4D): void {
+  if (features.shape[3] !== featureChannels)
+    throw new Error(`features have ${features.shape[3]} channels, the head expects ${featureChannels}`);
+}
+
+export function applyHead(head: HeadWeights, features: tf.Tensor4D): HeadOutput {
+  return tf.tidy(() => {
+    const cls = tf.depthwiseConv2d(features, head.clsDepthwise as tf.Tensor4D, 1, "same");
+    const all = tf.add(tf.conv2d(cls, head.clsPointwise as tf.Tensor4D, 1, "same"), head.clsBias) as tf.Tensor4D;
+    const [b, h, w, km] = all.shape;
+    const m = head.channelsPerClass;
+    const logits = m === 1 ? all : (tf.max(tf.reshape(all, [b, h, w, km / m, m]), 4) as tf.Tensor4D);
+    const box = tf.depthwiseConv2d(features, head.boxDepthwise as tf.Tensor4D, 1, "same");
+    const distances = tf.add(tf.conv2d(box, head.boxPointwise as tf.Tensor4D, 1, "same"), head.boxBias) as tf.Tensor4D;
+    return { logits, distances };
+  });
+}
+
+export function disposeHead(head: HeadWeights): void {
+  for (const name of headWeightNames) head[name].dispose();
+}
+
+/**
+ * Ranks the 80 COCO channels for each class by their mean heat at the classes' object centres
+ * (features: cached [g,g,C] maps; centres: per map, [row, col, class]). Returns the best `m` per class.
+ */
+export function chooseSourceChannels(
+  pre: PretrainedHeads,
+  maps: Array<{ features: Float32Array; grid: number; centres: Array<[number, number, number]> }>,
+  numClasses: number,
+  m: number,
+): number[][] {
+  const sums = Array.from({ length: numClasses }, () => new Float64Array(80));
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const map of maps) {
+    if (map.centres.length === 0) continue;
+    const heat = tf.tidy(() => {
+      const f = tf.tensor4d(map.features, [1, map.grid, map.grid, featureChannels]);
+      const dw = tf.depthwiseConv2d(f, pre.clsDepthwise, 1, "same");
+      return tf.sigmoid(tf.add(tf.conv2d(dw, pre.clsPointwise, 1, "same"), pre.clsBias)).dataSync();
+    });
+    for (const [row, col, cls] of map.centres) {
+      const base = (row * map.grid + col) * 80;
+      for (let c = 0; c < 80; c++) sums[cls]![c]! += heat[base + c]!;
+      counts[cls]!++;
+    }
+  }
+  return sums.map((s, k) => {
+    const order = Array.from({ length: 80 }, (_, c) => c).sort((a, b) => s[b]! - s[a]!);
+    // A class without examples falls back to the channels that fire most for all classes.
+    if (counts[k] === 0) return order.slice(0, m);
+    return order.slice(0, m);
+  });
+}
