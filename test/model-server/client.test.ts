@@ -32,7 +32,7 @@ test("REST and gRPC, pixels or encoded, give the same pixel boxes above the thre
   };
   // A threshold among the model's own scores, so that it keeps some boxes and drops others.
   const raw = await clients.grpcEncoded.predict("detector", { kind: "encoded", bytes: photo.jpeg });
-  const scores = [...raw.outputs.detection_scores!.values].sort((a, b) => a - b);
+  const scores = Array.from(raw.outputs.detection_scores!.values).sort((a, b) => a - b);
   const k = Math.floor(scores.length * 0.75);
   const threshold = (scores[k - 1]! + scores[k]!) / 2;
   const results: Record<string, Awaited<ReturnType<ModelClient["detect"]>>> = {};
