@@ -45,6 +45,8 @@ export interface Stack {
   /** Every request that reached the server: method and path. */
   requests: { method: string; path: string }[];
   api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<T>;
+  /** Swaps the model server the API asks (a test starts one after the stack). */
+  setPredictor(predictor: Predictor): void;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   mkdirSync(modelsDir, { recursive: true });
   const store = new LocalStore(join(dataDir, "data"));
   const adminToken = `admin-${crypto.randomUUID()}`;
+  let predictor: Predictor | undefined = options.predictor;
+  // The API holds this object; it forwards to whichever predictor is set now.
+  const forwarding: Predictor = {
+    currentVersion: (campaign) => predictor?.currentVersion(campaign) ?? Promise.resolve(null),
+    predict: (input) => predictor?.predict(input) ?? Promise.resolve(null),
+  };
   const deps: AppDeps = {
     store,
     auth: localTokens(store, adminToken),
@@ -62,7 +70,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     models: workflowModels(store, new LocalStore(modelsDir)),
     importRoots: [tmpdir(), raccoon],
     webDir: webDist,
-    ...(options.predictor ? { predictor: options.predictor } : {}),
+    predictor: forwarding,
   };
   const app = createApp(deps);
   const requests: Stack["requests"] = [];
@@ -97,6 +105,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     store,
     requests,
     api,
+    setPredictor(p) {
+      predictor = p;
+    },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dataDir, { recursive: true, force: true });
