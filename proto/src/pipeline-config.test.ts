@@ -145,3 +145,28 @@ for (const [what, text, line, field, reason] of malformed) {
     );
   });
 }
+
+test("the center_net fixture parses: TF2-style config with Adam, cosine decay and square crops", async () => {
+  const { config, warnings } = await readPipelineConfig(
+    join(import.meta.dirname, "testdata", "center_net_raccoon.config"),
+  );
+  const model = config.model!.model;
+  assert.ok(model.case === "centerNet");
+  assert.equal(model.value.numClasses, 1);
+  assert.deepEqual(model.value.featureExtractor?.channelMeans, [0.485, 0.456, 0.406].map(Math.fround));
+  const resizer = model.value.imageResizer!.imageResizerOneof;
+  assert.ok(resizer.case === "keepAspectRatioResizer" && resizer.value.padToMaxDimension);
+  const opt = config.trainConfig!.optimizer!.optimizer;
+  assert.ok(opt.case === "adamOptimizer");
+  const lr = opt.value.learningRate!.learningRate;
+  assert.ok(lr.case === "cosineDecayLearningRate");
+  assert.deepEqual([lr.value.totalSteps, lr.value.warmupSteps], [2000, 100]);
+  assert.deepEqual(
+    config.trainConfig!.dataAugmentationOptions.map((o) => o.preprocessingStep.case),
+    ["randomHorizontalFlip", "randomSquareCropByScale", "randomJitterBoxes"],
+  );
+  const fields = warnings.map((w) => w.field);
+  assert.ok(fields.includes("train_config.data_augmentation_options.random_square_crop_by_scale"));
+  assert.ok(fields.includes("model.center_net.object_center_params"));
+  assert.ok(!fields.some((f) => f.includes("random_jitter_boxes") || f.includes("random_horizontal_flip")));
+});

@@ -20,7 +20,7 @@ import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { referee } from "../support/referee.ts";
 
 const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
-const fixture = join(import.meta.dirname, "..", "..", "proto", "src", "testdata", "faster_rcnn_raccoon.config");
+const testdata = join(import.meta.dirname, "..", "..", "proto", "src", "testdata");
 
 /** The files and their imports, each after its dependencies. */
 function descriptorSet(...roots: DescFile[]): Uint8Array {
@@ -68,13 +68,20 @@ function pythonParse(cases: Case[]): ({ binary: string } | { line: number; error
   return JSON.parse(referee().run(script, [], JSON.stringify(job)));
 }
 
-test("Python's text_format reads both pipeline configs and the label map to the messages we read", async () => {
+test("Python's text_format reads the pipeline configs and the label map to the messages we read", async () => {
   const cases: Case[] = [
     {
       schema: TrainEvalPipelineConfigSchema,
       text: await readFile(join(raccoon, "training", "ssd_mobilenet_v1_pets.config"), "utf8"),
     },
-    { schema: TrainEvalPipelineConfigSchema, text: await readFile(fixture, "utf8") },
+    {
+      schema: TrainEvalPipelineConfigSchema,
+      text: await readFile(join(testdata, "faster_rcnn_raccoon.config"), "utf8"),
+    },
+    {
+      schema: TrainEvalPipelineConfigSchema,
+      text: await readFile(join(testdata, "center_net_raccoon.config"), "utf8"),
+    },
     {
       schema: StringIntLabelMapSchema,
       text: await readFile(join(raccoon, "training", "object-detection.pbtxt"), "utf8"),

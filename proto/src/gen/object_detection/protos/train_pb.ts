@@ -4,8 +4,8 @@
 // @generated from file object_detection/protos/train.proto (package object_detection.protos, syntax proto2)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Optimizer } from "./optimizer_pb.ts";
 import { file_object_detection_protos_optimizer } from "./optimizer_pb.ts";
 import type { PreprocessingStep } from "./preprocessor_pb.ts";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file object_detection/protos/train.proto.
  */
 export const file_object_detection_protos_train: GenFile = /*@__PURE__*/
-  fileDesc("CiNvYmplY3RfZGV0ZWN0aW9uL3Byb3Rvcy90cmFpbi5wcm90bxIXb2JqZWN0X2RldGVjdGlvbi5wcm90b3MilQgKC1RyYWluQ29uZmlnEhYKCmJhdGNoX3NpemUYASABKA06AjMyEk0KGWRhdGFfYXVnbWVudGF0aW9uX29wdGlvbnMYAiADKAsyKi5vYmplY3RfZGV0ZWN0aW9uLnByb3Rvcy5QcmVwcm9jZXNzaW5nU3RlcBIcCg1zeW5jX3JlcGxpY2FzGAMgASgIOgVmYWxzZRIsCh1rZWVwX2NoZWNrcG9pbnRfZXZlcnlfbl9ob3VycxgEIAEoAjoFMTAwMDASNQoJb3B0aW1pemVyGAUgASgLMiIub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuT3B0aW1pemVyEiQKGWdyYWRpZW50X2NsaXBwaW5nX2J5X25vcm0YBiABKAI6ATASHgoUZmluZV90dW5lX2NoZWNrcG9pbnQYByABKAk6ABIsChlmcm9tX2RldGVjdGlvbl9jaGVja3BvaW50GAggASgIOgVmYWxzZUICGAESFAoJbnVtX3N0ZXBzGAkgASgNOgEwEh8KE3N0YXJ0dXBfZGVsYXlfc3RlcHMYCiABKAI6AjE1Eh8KFGJpYXNfZ3JhZF9tdWx0aXBsaWVyGAsgASgCOgEwEhgKEGZyZWV6ZV92YXJpYWJsZXMYDCADKAkSIAoVcmVwbGljYXNfdG9fYWdncmVnYXRlGA0gASgFOgExEiEKFGJhdGNoX3F1ZXVlX2NhcGFjaXR5GA4gASgFOgMxNTASIgoXbnVtX2JhdGNoX3F1ZXVlX3RocmVhZHMYDyABKAU6ATgSIgoXcHJlZmV0Y2hfcXVldWVfY2FwYWNpdHkYECABKAU6ATUSKQoabWVyZ2VfbXVsdGlwbGVfbGFiZWxfYm94ZXMYESABKAg6BWZhbHNlEiUKF2FkZF9yZWd1bGFyaXphdGlvbl9sb3NzGBIgASgIOgR0cnVlEjEKImxvYWRfYWxsX2RldGVjdGlvbl9jaGVja3BvaW50X3ZhcnMYEyABKAg6BWZhbHNlEiQKE21heF9udW1iZXJfb2ZfYm94ZXMYFCABKAU6AzEwMEICGAESJwoZdW5wYWRfZ3JvdW5kdHJ1dGhfdGVuc29ycxgVIAEoCDoEdHJ1ZRIjChlmaW5lX3R1bmVfY2hlY2twb2ludF90eXBlGBYgASgJOgASJQoWcmV0YWluX29yaWdpbmFsX2ltYWdlcxgXIAEoCDoFZmFsc2USJAoVdXNlX211bHRpY2xhc3Nfc2NvcmVzGBggASgIOgVmYWxzZRIiChp1cGRhdGVfdHJhaW5hYmxlX3ZhcmlhYmxlcxgZIAMoCRIbCgx1c2VfYmZsb2F0MTYYGiABKAg6BWZhbHNlEiIKE3N1bW1hcml6ZV9ncmFkaWVudHMYGyABKAg6BWZhbHNl", [file_object_detection_protos_optimizer, file_object_detection_protos_preprocessor]);
+  fileDesc("CiNvYmplY3RfZGV0ZWN0aW9uL3Byb3Rvcy90cmFpbi5wcm90bxIXb2JqZWN0X2RldGVjdGlvbi5wcm90b3Mi6wgKC1RyYWluQ29uZmlnEhYKCmJhdGNoX3NpemUYASABKA06AjMyEk0KGWRhdGFfYXVnbWVudGF0aW9uX29wdGlvbnMYAiADKAsyKi5vYmplY3RfZGV0ZWN0aW9uLnByb3Rvcy5QcmVwcm9jZXNzaW5nU3RlcBIcCg1zeW5jX3JlcGxpY2FzGAMgASgIOgVmYWxzZRIsCh1rZWVwX2NoZWNrcG9pbnRfZXZlcnlfbl9ob3VycxgEIAEoAjoFMTAwMDASNQoJb3B0aW1pemVyGAUgASgLMiIub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuT3B0aW1pemVyEiQKGWdyYWRpZW50X2NsaXBwaW5nX2J5X25vcm0YBiABKAI6ATASHgoUZmluZV90dW5lX2NoZWNrcG9pbnQYByABKAk6ABIsChlmcm9tX2RldGVjdGlvbl9jaGVja3BvaW50GAggASgIOgVmYWxzZUICGAESFAoJbnVtX3N0ZXBzGAkgASgNOgEwEh8KE3N0YXJ0dXBfZGVsYXlfc3RlcHMYCiABKAI6AjE1Eh8KFGJpYXNfZ3JhZF9tdWx0aXBsaWVyGAsgASgCOgEwEhgKEGZyZWV6ZV92YXJpYWJsZXMYDCADKAkSIAoVcmVwbGljYXNfdG9fYWdncmVnYXRlGA0gASgFOgExEiEKFGJhdGNoX3F1ZXVlX2NhcGFjaXR5GA4gASgFOgMxNTASIgoXbnVtX2JhdGNoX3F1ZXVlX3RocmVhZHMYDyABKAU6ATgSIgoXcHJlZmV0Y2hfcXVldWVfY2FwYWNpdHkYECABKAU6ATUSKQoabWVyZ2VfbXVsdGlwbGVfbGFiZWxfYm94ZXMYESABKAg6BWZhbHNlEiUKF2FkZF9yZWd1bGFyaXphdGlvbl9sb3NzGBIgASgIOgR0cnVlEjEKImxvYWRfYWxsX2RldGVjdGlvbl9jaGVja3BvaW50X3ZhcnMYEyABKAg6BWZhbHNlEiQKE21heF9udW1iZXJfb2ZfYm94ZXMYFCABKAU6AzEwMEICGAESJwoZdW5wYWRfZ3JvdW5kdHJ1dGhfdGVuc29ycxgVIAEoCDoEdHJ1ZRIjChlmaW5lX3R1bmVfY2hlY2twb2ludF90eXBlGBYgASgJOgASJQoWcmV0YWluX29yaWdpbmFsX2ltYWdlcxgXIAEoCDoFZmFsc2USJAoVdXNlX211bHRpY2xhc3Nfc2NvcmVzGBggASgIOgVmYWxzZRIiChp1cGRhdGVfdHJhaW5hYmxlX3ZhcmlhYmxlcxgZIAMoCRIbCgx1c2VfYmZsb2F0MTYYGiABKAg6BWZhbHNlEiIKE3N1bW1hcml6ZV9ncmFkaWVudHMYGyABKAg6BWZhbHNlElQKHGZpbmVfdHVuZV9jaGVja3BvaW50X3ZlcnNpb24YHCABKA4yKi5vYmplY3RfZGV0ZWN0aW9uLnByb3Rvcy5DaGVja3BvaW50VmVyc2lvbjoCVjEqMAoRQ2hlY2twb2ludFZlcnNpb24SCwoHVU5LTk9XThAAEgYKAlYxEAESBgoCVjIQAg", [file_object_detection_protos_optimizer, file_object_detection_protos_preprocessor]);
 
 /**
  * @generated from message object_detection.protos.TrainConfig
@@ -158,6 +158,13 @@ export type TrainConfig = Message<"object_detection.protos.TrainConfig"> & {
    * @generated from field: optional bool summarize_gradients = 27 [default = false];
    */
   summarizeGradients: boolean;
+
+  /**
+   * "V2" in TF2 model-zoo configs. Field number recalled, not checked against an upstream file.
+   *
+   * @generated from field: optional object_detection.protos.CheckpointVersion fine_tune_checkpoint_version = 28 [default = V1];
+   */
+  fineTuneCheckpointVersion: CheckpointVersion;
 };
 
 /**
@@ -166,4 +173,30 @@ export type TrainConfig = Message<"object_detection.protos.TrainConfig"> & {
  */
 export const TrainConfigSchema: GenMessage<TrainConfig> = /*@__PURE__*/
   messageDesc(file_object_detection_protos_train, 0);
+
+/**
+ * @generated from enum object_detection.protos.CheckpointVersion
+ */
+export enum CheckpointVersion {
+  /**
+   * @generated from enum value: UNKNOWN = 0;
+   */
+  UNKNOWN = 0,
+
+  /**
+   * @generated from enum value: V1 = 1;
+   */
+  V1 = 1,
+
+  /**
+   * @generated from enum value: V2 = 2;
+   */
+  V2 = 2,
+}
+
+/**
+ * Describes the enum object_detection.protos.CheckpointVersion.
+ */
+export const CheckpointVersionSchema: GenEnum<CheckpointVersion> = /*@__PURE__*/
+  enumDesc(file_object_detection_protos_train, 0);
 
