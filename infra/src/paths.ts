@@ -7,3 +7,5 @@ export const workflowEntry = join(repoRoot, "functions", "src", "workflow", "lam
 export const functionsLockFile = join(repoRoot, "package-lock.json");
 export const trainingDockerfile = join(repoRoot, "training-image", "Dockerfile");
 export const webDist = join(repoRoot, "web", "dist");
+/** The definition the local workflow runner executes, exported from the synthesized template. */
+export const committedDefinitionPath = join(repoRoot, "local", "src", "workflow", "state-machine.asl.json");

@@ -29,12 +29,7 @@ export interface WorkflowProps {
 }
 
 /** ECS errors that mean "no GPU capacity yet" rather than "the trainer failed". */
-export const CAPACITY_ERRORS = [
-  "ECS.AmazonECSException",
-  "ECS.ServerException",
-  "ECS.LimitExceededException",
-  "ECS.PlatformTaskDefinitionIncompatibilityException",
-];
+export const CAPACITY_ERRORS = ["ECS.AmazonECSException", "ECS.ServerException", "ECS.LimitExceededException"];
 
 export class Workflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
