@@ -33,12 +33,25 @@ function header(path: string, size: number, mtime: number): Uint8Array {
   return h;
 }
 
+/** The archive in chunks of about 64 KB (small files are packed together). */
 export async function* tarStream(
   files:
     | AsyncIterable<{ path: string; chunks: AsyncIterable<Uint8Array> }>
     | Iterable<{ path: string; chunks: AsyncIterable<Uint8Array> }>,
 ): AsyncGenerator<Uint8Array> {
   const mtime = Math.floor(Date.now() / 1000);
+  let pending: Uint8Array[] = [];
+  let pendingSize = 0;
+  const push = (part: Uint8Array) => {
+    pending.push(part);
+    pendingSize += part.length;
+  };
+  const take = () => {
+    const out = Buffer.concat(pending, pendingSize);
+    pending = [];
+    pendingSize = 0;
+    return out;
+  };
   for await (const file of files) {
     const parts: Uint8Array[] = [];
     let size = 0;
@@ -46,9 +59,11 @@ export async function* tarStream(
       parts.push(chunk);
       size += chunk.length;
     }
-    yield header(file.path, size, mtime);
-    yield* parts;
-    if (size % 512) yield new Uint8Array(512 - (size % 512));
+    push(header(file.path, size, mtime));
+    for (const part of parts) push(part);
+    if (size % 512) push(new Uint8Array(512 - (size % 512)));
+    if (pendingSize >= 64 * 1024) yield take();
   }
-  yield new Uint8Array(1024);
+  push(new Uint8Array(1024));
+  yield take();
 }
