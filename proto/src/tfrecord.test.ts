@@ -143,3 +143,20 @@ test("writing a file is atomic: a failing source leaves no file behind", async (
 test("an empty file has no records", async () => {
   assert.deepEqual(await collect(new Uint8Array(0)), []);
 });
+
+test("property: a length header checksummed by native CRC32C is accepted by the reader's own check", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.uint8Array({ minLength: 8, maxLength: 8 }), async (length) => {
+      const header = Buffer.alloc(12);
+      header.set(length, 0);
+      header.writeUInt32LE(maskedCrc32c(length), 8);
+      // Past the length check, the (random) length cannot be satisfied: the error must be about that.
+      await assert.rejects(collect(header), (e: unknown) => {
+        assert.ok(e instanceof TFRecordError);
+        assert.doesNotMatch(e.message, /corrupt record length/);
+        return true;
+      });
+    }),
+    { numRuns: 300 },
+  );
+});
