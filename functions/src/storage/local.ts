@@ -1,15 +1,16 @@
 // The local-directory store, the embedded default of `boxloop start`. Each object is one file under
-// `root`. Writes are atomic and durable: a temporary file in `root/.tmp` is written and fsynced,
-// then renamed (or linked, for create-only) into place, and the directory is fsynced.
-// Create-only uses link(), which fails atomically if the target exists, so it is correct across
-// processes. Every mutation of a key is serialized in-process; compare-and-swap also takes a lock
-// file (`root/.locks`, O_EXCL, stolen from dead processes) so it holds across processes too.
+// `root`. Writes are atomic and durable: the change is first made durable in a write-ahead journal
+// (journal.ts; one fdatasync per group of concurrent writes), then a temporary file is renamed into
+// place, so a crash never leaves half a file and a restart replays what the files may have lost.
+// Every mutation of a key is serialized in-process and under a lock file (`root/.locks`, O_EXCL,
+// stolen from dead processes), so conditional writes hold across processes too.
 // ETags come from the file's inode, mtime and size: every write makes a new file, so they change.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { type FileHandle, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
+import { Journal, orphanSegments, pendingChanges, syncFileSystem } from "./journal.ts";
 import { assertKey, assertPrefix } from "./key.ts";
 import {
   type ListPage,
@@ -43,15 +44,6 @@ function isCode(error: unknown, ...codes: string[]): boolean {
   return typeof error === "object" && error !== null && codes.includes((error as { code?: string }).code ?? "");
 }
 
-async function fsyncDir(path: string): Promise<void> {
-  const handle = await open(path, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -66,7 +58,9 @@ export class LocalStore implements Store {
   private readonly locks: string;
   private readonly secret: string;
   private readonly queues = new Map<string, Promise<unknown>>();
-  private ready: Promise<void> | undefined;
+  private init: Promise<void> | undefined;
+  private readonly journalDir: string;
+  private readonly journal: Journal;
   private counter = 0;
 
   constructor(
@@ -75,21 +69,68 @@ export class LocalStore implements Store {
   ) {
     this.tmp = join(root, ".tmp");
     this.locks = join(root, ".locks");
+    this.journalDir = join(root, ".journal");
+    this.journal = new Journal(this.journalDir, root);
     this.secret = options.secret ?? randomBytes(32).toString("hex");
   }
 
-  /** Creates the folders and removes temporary files left by crashed processes. */
-  private init(): Promise<void> {
-    this.ready ??= (async () => {
+  /** Creates the folders, removes temporary files and replays journals left by crashed processes. */
+  ready(): Promise<void> {
+    this.init ??= (async () => {
       await mkdir(this.root, { recursive: true });
       await mkdir(this.tmp, { recursive: true });
+      await mkdir(this.locks, { recursive: true });
+      await mkdir(this.journalDir, { recursive: true });
       for (const name of await readdir(this.tmp)) {
         const pid = Number(name.split("-")[0]);
-        if (!(Number.isInteger(pid) && pid > 0 && processAlive(pid))) await rm(join(this.tmp, name), { force: true });
+        if (!(Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)))
+          await rm(join(this.tmp, name), { force: true });
       }
-      await mkdir(this.locks, { recursive: true });
+      await this.replay();
+      await this.journal.open();
     })();
-    return this.ready;
+    return this.init;
+  }
+
+  /** Applies, durably (fsync per file), the last journaled change of each key, then drops the journals. */
+  private async replay(): Promise<void> {
+    const segments = await orphanSegments(this.journalDir, processAlive);
+    if (segments.length === 0) return;
+    const changes = [...(await pendingChanges(segments)).values()];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < changes.length) {
+          const index = next++;
+          const change = changes[index]!;
+          const target = this.path(change.key);
+          if (change.op === "delete") {
+            await unlink(target).catch(() => {});
+            continue;
+          }
+          await mkdir(dirname(target), { recursive: true });
+          const tmpPath = join(this.tmp, `${process.pid}-replay-${index}`);
+          const handle = await open(tmpPath, "w");
+          try {
+            await handle.writeFile(change.body);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+          await rename(tmpPath, target);
+        }
+      }),
+    );
+    await syncFileSystem(this.root);
+    for (const segment of segments) await unlink(segment);
+  }
+
+  /** Stops the journal's timer after a last checkpoint. */
+  async close(): Promise<void> {
+    if (this.init !== undefined) {
+      await this.init;
+      await this.journal.close();
+    }
   }
 
   private path(key: string): string {
@@ -114,42 +155,30 @@ export class LocalStore implements Store {
     if (options.ifMatch !== undefined && options.ifNoneMatch !== undefined) {
       throw new StorageError("PreconditionFailed", "ifMatch and ifNoneMatch together");
     }
-    await this.init();
-    const dir = dirname(target);
-    const created = await mkdir(dir, { recursive: true });
-    if (created !== undefined) await this.syncCreatedDirs(created, dir);
+    await this.ready();
+    const bytes = typeof body === "string" ? Buffer.from(body) : body;
+    await mkdir(dirname(target), { recursive: true });
     const tmpPath = join(this.tmp, `${process.pid}-${++this.counter}-${randomBytes(4).toString("hex")}`);
     let stats: Stats;
     const handle = await open(tmpPath, "wx");
     try {
-      await handle.writeFile(body);
-      await handle.sync();
+      await handle.writeFile(bytes);
       stats = (await handle.stat({ bigint: true })) as Stats;
     } finally {
       await handle.close();
     }
     try {
-      await this.serialize(key, async () => {
-        if (options.ifNoneMatch === "*") {
-          try {
-            await link(tmpPath, target);
-          } catch (error) {
-            if (isCode(error, "EEXIST")) throw new StorageError("PreconditionFailed", `${key} exists`);
-            throw error;
-          }
-        } else if (options.ifMatch !== undefined) {
-          const ifMatch = options.ifMatch;
-          await this.withFileLock(key, async () => {
-            const current = await this.statKey(target);
-            if (current === undefined || etagOf(current) !== ifMatch) {
-              throw new StorageError("PreconditionFailed", `${key} does not match ${ifMatch}`);
-            }
-            await rename(tmpPath, target);
-          });
-        } else {
-          await rename(tmpPath, target);
+      await this.mutate(key, async () => {
+        if (options.ifNoneMatch === "*" && (await this.statKey(target)) !== undefined) {
+          throw new StorageError("PreconditionFailed", `${key} exists`);
         }
-        await fsyncDir(dir);
+        if (options.ifMatch !== undefined) {
+          const current = await this.statKey(target);
+          if (current === undefined || etagOf(current) !== options.ifMatch) {
+            throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
+          }
+        }
+        await this.journal.write({ op: "put", key, body: bytes }, () => rename(tmpPath, target));
       });
     } finally {
       await unlink(tmpPath).catch(() => {});
@@ -157,15 +186,9 @@ export class LocalStore implements Store {
     return { etag: etagOf(stats) };
   }
 
-  /** fsyncs the parents of newly made directories, so the new entries survive a crash. */
-  private async syncCreatedDirs(first: string, last: string): Promise<void> {
-    let dir = last;
-    const dirs: string[] = [];
-    while (dir.length >= first.length) {
-      dirs.push(dirname(dir));
-      dir = dirname(dir);
-    }
-    for (const d of dirs.reverse()) await fsyncDir(d);
+  /** Serialized in-process and across processes for `key`. */
+  private mutate<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.serialize(key, () => this.withFileLock(key, fn));
   }
 
   private async withFileLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -250,7 +273,7 @@ export class LocalStore implements Store {
 
   async list(prefix: string, options: { cursor?: string; limit?: number } = {}): Promise<ListPage> {
     assertPrefix(prefix);
-    await this.init();
+    await this.ready();
     const limit = Math.max(1, Math.min(options.limit ?? 1000, 1000));
     const slash = prefix.lastIndexOf("/");
     const dirKey = slash < 0 ? "" : prefix.slice(0, slash);
@@ -292,23 +315,19 @@ export class LocalStore implements Store {
 
   async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
     const path = this.path(key);
-    const { ifMatch } = options;
-    const remove = async () => {
-      if (ifMatch !== undefined) {
-        const current = await this.statKey(path);
-        if (current === undefined || etagOf(current) !== ifMatch) {
-          throw new StorageError("PreconditionFailed", `${key} does not match ${ifMatch}`);
-        }
+    await this.ready();
+    await this.mutate(key, async () => {
+      const current = await this.statKey(path);
+      if (options.ifMatch !== undefined && (current === undefined || etagOf(current) !== options.ifMatch)) {
+        throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
       }
-      try {
-        await unlink(path);
-      } catch (error) {
-        if (isCode(error, "ENOENT", "ENOTDIR")) return;
-        throw error;
-      }
-      await fsyncDir(dirname(path));
-    };
-    await this.serialize(key, () => (ifMatch === undefined ? remove() : this.withFileLock(key, remove)));
+      if (current === undefined) return;
+      await this.journal.write({ op: "delete", key }, async () => {
+        await unlink(path).catch((error) => {
+          if (!isCode(error, "ENOENT", "ENOTDIR")) throw error;
+        });
+      });
+    });
   }
 
   private sign(method: string, key: string, expires: number): string {

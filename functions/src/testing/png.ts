@@ -22,6 +22,10 @@ export function png(width: number, height: number, seed = 0): Uint8Array<ArrayBu
     const row = y * (width * 3 + 1);
     for (let x = 0; x < width * 3; x++) rows[row + 1 + x] = (x * 7 + y * 13 + seed * 31 + (seed >> 8)) & 255;
   }
+  // the seed itself in the first pixel, so images differ for every seed
+  rows[1] = seed & 255;
+  rows[2] = (seed >> 8) & 255;
+  if (width * 3 > 2) rows[3] = (seed >> 16) & 255;
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   return new Uint8Array(
     Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(rows)), chunk("IEND", new Uint8Array())]),

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { decodeRecords, encodeRecord } from "./journal.ts";
+import { LocalStore } from "./local.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "boxloop-journal-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("records round-trip; a torn or corrupt tail is dropped", () => {
+  const a = encodeRecord({ op: "put", key: "x/a.json", body: new TextEncoder().encode("{}") });
+  const b = encodeRecord({ op: "delete", key: "x/b.json" });
+  const c = encodeRecord({ op: "put", key: "x/c.json", body: new Uint8Array(100) });
+  assert.deepEqual(
+    decodeRecords(Buffer.concat([a, b, c.subarray(0, 50)])).map((r) => r.key),
+    ["x/a.json", "x/b.json"],
+  );
+  const corrupt = Buffer.from(c);
+  corrupt[corrupt.length - 1] ^= 1;
+  assert.deepEqual(
+    decodeRecords(Buffer.concat([a, corrupt])).map((r) => r.key),
+    ["x/a.json"],
+  );
+});
+
+test("a dead process's journal is replayed on open: lost or torn files come back, deletes happen", async () => {
+  const root = join(dir, "store");
+  mkdirSync(join(root, ".journal"), { recursive: true });
+  mkdirSync(join(root, "k"), { recursive: true });
+  writeFileSync(join(root, "k", "torn.json"), ""); // what a power cut can leave after an unsynced rename
+  writeFileSync(join(root, "k", "gone.json"), "old");
+  const records = [
+    encodeRecord({ op: "put", key: "k/torn.json", body: new TextEncoder().encode('{"v":1}') }),
+    encodeRecord({ op: "put", key: "k/lost.json", body: new TextEncoder().encode("lost") }),
+    encodeRecord({ op: "put", key: "k/torn.json", body: new TextEncoder().encode('{"v":2}') }),
+    encodeRecord({ op: "delete", key: "k/gone.json" }),
+  ];
+  const deadPid = 4_194_000; // above pid_max's default: no such process
+  writeFileSync(join(root, ".journal", `${deadPid}-1-1.log`), Buffer.concat([...records, Buffer.from([1, 2, 3])]));
+  const store = new LocalStore(root);
+  await store.ready();
+  assert.equal(readFileSync(join(root, "k", "torn.json"), "utf8"), '{"v":2}');
+  assert.equal(readFileSync(join(root, "k", "lost.json"), "utf8"), "lost");
+  assert.equal(await store.head("k/gone.json"), undefined);
+  assert.ok(!readdirSync(join(root, ".journal")).some((n) => n.startsWith(`${deadPid}-`)));
+  await store.put("k/new.json", "n");
+  await store.close();
+  assert.deepEqual(readdirSync(join(root, ".journal")), [], "a clean close leaves no journal");
+});

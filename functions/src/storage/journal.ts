@@ -1,0 +1,178 @@
+// The local store's write-ahead journal, for durable writes without an fsync per object.
+// Every mutation is appended here and acknowledged after one fdatasync shared by all the mutations
+// waiting at that moment (group commit); only then is the object file renamed into place (not
+// fsynced). Once a second the journal is rotated and the file system synced (`sync -f`), after
+// which the old journal is deleted. On start, journals left by dead processes are replayed.
+// Record: u32 header length | u32 body length | u32 crc32(header+body) | header JSON | body.
+import { execFile } from "node:child_process";
+import { type FileHandle, open, readdir, readFile, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { crc32 } from "node:zlib";
+
+export type JournalOp = { op: "put"; key: string; body: Uint8Array } | { op: "delete"; key: string };
+
+const run = promisify(execFile);
+
+/** Flushes every file system buffer of the file system holding `path` (syncfs). */
+export async function syncFileSystem(path: string): Promise<void> {
+  await run("sync", ["-f", path]);
+}
+
+export function encodeRecord(record: JournalOp): Buffer {
+  const header = Buffer.from(JSON.stringify({ op: record.op, key: record.key }));
+  const body = record.op === "put" ? Buffer.from(record.body) : Buffer.alloc(0);
+  const head = Buffer.alloc(12);
+  head.writeUInt32LE(header.length, 0);
+  head.writeUInt32LE(body.length, 4);
+  head.writeUInt32LE(crc32(body, crc32(header)) >>> 0, 8);
+  return Buffer.concat([head, header, body]);
+}
+
+/** The whole records of a journal; a torn or corrupt tail (a crash mid-append) ends it. */
+export function decodeRecords(data: Buffer): JournalOp[] {
+  const out: JournalOp[] = [];
+  let at = 0;
+  while (at + 12 <= data.length) {
+    const headerLength = data.readUInt32LE(at);
+    const bodyLength = data.readUInt32LE(at + 4);
+    const end = at + 12 + headerLength + bodyLength;
+    if (end > data.length) break;
+    const header = data.subarray(at + 12, at + 12 + headerLength);
+    const body = data.subarray(at + 12 + headerLength, end);
+    if (crc32(body, crc32(header)) >>> 0 !== data.readUInt32LE(at + 8)) break;
+    const { op, key } = JSON.parse(header.toString()) as { op: string; key: string };
+    out.push(op === "put" ? { op: "put", key, body: new Uint8Array(body) } : { op: "delete", key });
+    at = end;
+  }
+  return out;
+}
+
+interface Segment {
+  gen: number;
+  path: string;
+  handle: FileHandle;
+  bytes: number;
+  /** Records written to this segment whose object change is not yet applied. */
+  unapplied: number;
+}
+
+export class Journal {
+  private segment: Segment | undefined;
+  private gen = 0;
+  private queue: { data: Buffer; resolve: (s: Segment) => void; reject: (e: unknown) => void }[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private checkpointing: Promise<void> | undefined;
+
+  constructor(
+    private readonly dir: string,
+    private readonly root: string,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  async open(): Promise<void> {
+    this.segment = await this.newSegment();
+    this.timer = setInterval(() => void this.checkpoint().catch(() => {}), this.intervalMs);
+    this.timer.unref();
+  }
+
+  private async newSegment(): Promise<Segment> {
+    const gen = ++this.gen;
+    const path = join(this.dir, `${process.pid}-${Date.now()}-${gen}.log`);
+    return { gen, path, handle: await open(path, "wx"), bytes: 0, unapplied: 0 };
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.chain.then(fn);
+    this.chain = result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Makes `record` durable. Call `apply` once the change is made to the object file; until then
+   * the journal segment holding it is kept.
+   */
+  async write<T>(record: JournalOp, apply: () => Promise<T>): Promise<T> {
+    const segment = await new Promise<Segment>((resolve, reject) => {
+      this.queue.push({ data: encodeRecord(record), resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        void this.exclusive(() => this.flush());
+      }
+    });
+    try {
+      return await apply();
+    } finally {
+      segment.unapplied--;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      const segment = this.segment!;
+      try {
+        const data = Buffer.concat(batch.map((b) => b.data));
+        await segment.handle.write(data);
+        await segment.handle.datasync();
+        segment.bytes += data.length;
+        segment.unapplied += batch.length;
+        for (const b of batch) b.resolve(segment);
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+  }
+
+  /** Rotates the journal, syncs the file system once the old segment's changes are applied, deletes it. */
+  checkpoint(): Promise<void> {
+    this.checkpointing ??= (async () => {
+      const old = await this.exclusive(async () => {
+        if (this.segment === undefined || this.segment.bytes === 0) return undefined;
+        const previous = this.segment;
+        this.segment = await this.newSegment();
+        return previous;
+      });
+      if (old === undefined) return;
+      while (old.unapplied > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      await old.handle.close();
+      await syncFileSystem(this.root);
+      await unlink(old.path);
+    })().finally(() => {
+      this.checkpointing = undefined;
+    });
+    return this.checkpointing;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.checkpoint();
+    const segment = this.segment;
+    this.segment = undefined;
+    if (segment !== undefined) {
+      await segment.handle.close();
+      await unlink(segment.path).catch(() => {});
+    }
+  }
+}
+
+/** Segments left by processes that are gone, oldest first. */
+export async function orphanSegments(dir: string, alive: (pid: number) => boolean): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names
+    .filter((name) => name.endsWith(".log"))
+    .map((name) => ({ name, parts: name.slice(0, -4).split("-").map(Number) }))
+    .filter(({ parts }) => parts.length === 3 && (parts[0] === process.pid || !alive(parts[0]!)))
+    .sort((a, b) => a.parts[1]! - b.parts[1]! || a.parts[2]! - b.parts[2]!)
+    .map(({ name }) => join(dir, name));
+}
+
+/** The last change of each key in `segments`, in order. */
+export async function pendingChanges(segments: string[]): Promise<Map<string, JournalOp>> {
+  const last = new Map<string, JournalOp>();
+  for (const path of segments) for (const record of decodeRecords(await readFile(path))) last.set(record.key, record);
+  return last;
+}
