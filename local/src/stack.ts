@@ -185,7 +185,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const entries = await modelEntries();
       if (JSON.stringify(entries) !== known) {
         known = JSON.stringify(entries);
-        await modelServer.reloadConfig(entries);
+        await (modelServer as unknown as { reloadConfig?: (e: unknown) => Promise<void> }).reloadConfig?.(entries);
       }
       return all;
     },

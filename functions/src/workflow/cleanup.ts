@@ -63,8 +63,8 @@ export async function cleanup(ctx: WorkflowContext, cid: string, runId: string, 
   );
   // Answers after this run's snapshot are the next run's "new" ones; a failed run never gets here,
   // so its answers still count as new for the retry.
-  const snapshotAt = (await readRun(ctx.data, cid, runId))?.steps.Snapshot?.startedAt;
-  if (snapshotAt !== undefined) await ctx.data.put(runKeys.lastSnapshot(cid), JSON.stringify({ at: snapshotAt, runId }));
+  const upTo = (await readRun(ctx.data, cid, runId))?.snapshot?.answersUpTo;
+  if (upTo !== undefined) await ctx.data.put(runKeys.lastSnapshot(cid), JSON.stringify({ at: upTo, runId }));
   const next = await finish(ctx, cid, runId);
   return { removedVersions: versions, removedSnapshots: snapshots.length, started: next ?? null };
 }

@@ -26,5 +26,9 @@ export interface WorkflowContext {
 export interface WorkflowInput {
   campaignId: string;
   runId?: string;
-  trigger?: { kind: "manual" | "answers" | "schedule" | "queued"; by?: string | undefined; answers?: number | undefined };
+  trigger?: {
+    kind: "manual" | "answers" | "schedule" | "queued";
+    by?: string | undefined;
+    answers?: number | undefined;
+  };
 }

@@ -25,7 +25,15 @@ export const runKeys = {
 
 export const RunRecord = TrainingRun.extend({
   steps: z.record(z.string(), z.object({ startedAt: z.string(), endedAt: z.string().optional() })).default({}),
-  snapshot: z.object({ trainImages: z.int(), evalImages: z.int(), newAnswers: z.int() }).optional(),
+  snapshot: z
+    .object({
+      trainImages: z.int(),
+      evalImages: z.int(),
+      newAnswers: z.int(),
+      /** The newest answer's time in the store: answers after it are the next run's new ones. */
+      answersUpTo: z.string(),
+    })
+    .optional(),
   servingMetrics: z.record(z.string(), z.number()).nullable().optional(),
   prCurve: z.array(z.object({ recall: z.number(), precision: z.number() })).optional(),
   gate: z.object({ publish: z.boolean(), reason: z.string() }).optional(),

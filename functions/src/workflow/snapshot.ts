@@ -68,9 +68,13 @@ export async function snapshot(ctx: WorkflowContext, input: WorkflowInput): Prom
 
   const last = (await getJson(ctx.data, runKeys.lastSnapshot(cid)))?.value as { at?: string } | undefined;
   const since = last?.at === undefined ? 0 : Date.parse(last.at);
+  // New answers are judged by the store's own clock (lastModified), never the caller's.
   let newAnswers = 0;
+  let answersUpTo = since;
   for await (const item of listAll(ctx.data, layout.annotations(cid))) {
-    if (item.lastModified.getTime() > since) newAnswers++;
+    const modified = item.lastModified.getTime();
+    if (modified > since) newAnswers++;
+    answersUpTo = Math.max(answersUpTo, modified);
   }
   const needed = trigger.kind === "answers" ? Math.max(1, campaign.retrainEvery) : 1;
   if (newAnswers < needed) {
@@ -135,7 +139,12 @@ export async function snapshot(ctx: WorkflowContext, input: WorkflowInput): Prom
     dataHash: hash.digest("hex"),
   };
   await ctx.data.put(runKeys.manifest(cid, runId), JSON.stringify(job, null, 2), { contentType: "application/json" });
-  const snapshotInfo = { trainImages: records.train.length, evalImages: records.eval.length, newAnswers };
+  const snapshotInfo = {
+    trainImages: records.train.length,
+    evalImages: records.eval.length,
+    newAnswers,
+    answersUpTo: new Date(answersUpTo).toISOString(),
+  };
   await updateRun(
     ctx.data,
     cid,
