@@ -9,6 +9,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import type { AppDeps } from "./context.ts";
 import { localDeps } from "./deps-local.ts";
+import { LocalStore } from "./storage/local.ts";
 
 export interface RunningServer {
   url: string;
@@ -16,7 +17,12 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function startServer(deps: AppDeps, options: { port?: number; host?: string } = {}): Promise<RunningServer> {
+export async function startServer(
+  deps: AppDeps,
+  options: { port?: number; host?: string } = {},
+): Promise<RunningServer> {
+  // A local store replays what a crash left in its journal before the first request.
+  if (deps.store instanceof LocalStore) await deps.store.ready();
   const app = createApp(deps);
   const host = options.host ?? "127.0.0.1";
   return new Promise((resolve) => {
@@ -24,7 +30,10 @@ export function startServer(deps: AppDeps, options: { port?: number; host?: stri
       resolve({
         url: `http://${host}:${info.port}`,
         port: info.port,
-        close: () => new Promise((done) => server.close(() => done())),
+        close: async () => {
+          await new Promise<void>((done) => server.close(() => done()));
+          if (deps.store instanceof LocalStore) await deps.store.close();
+        },
       });
     });
   });
