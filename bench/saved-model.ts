@@ -50,9 +50,7 @@ try {
   const saved = await time(() => writeSavedModel(join(dir, "model", String(n++)), build()));
   const buildOnly = await time(async () => build());
   const read = await time(() => readSavedModel(join(dir, "model", String(n - 1))));
-  console.log(
-    `SavedModel with ${(weightBytes / 1e6).toFixed(1)} MB of weights in ${layers} Consts (best of ${rounds}):`,
-  );
+  console.log(`SavedModel with ${weightBytes / 2 ** 20} MiB of weights in ${layers} Consts (best of ${rounds}):`);
   console.log(`  write SavedModel (build graph + serialize + fsync + rename): ${saved.toFixed(1)} ms`);
   console.log(`    of which building the GraphDef (weights copied into Consts):   ${buildOnly.toFixed(1)} ms`);
   console.log(`  baseline: the same bytes written durably with fs:           ${baseline.toFixed(1)} ms`);
