@@ -21,6 +21,8 @@ export interface CreateAppOptions {
   readonly webAssetPath?: string | undefined;
   /** @default functions/src/lambda.ts */
   readonly apiEntry?: string;
+  /** Apply NAG_ACKNOWLEDGEMENTS. Only the test that proves each one is needed turns this off. @default true */
+  readonly acknowledgeNagFindings?: boolean;
 }
 
 export function createApp(options: CreateAppOptions = {}): { app: App; stack: BoxloopStack } {
@@ -39,6 +41,6 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Bo
     ...(options.apiEntry ? { apiEntry: options.apiEntry } : {}),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  acknowledgeNagFindings(stack);
+  if (options.acknowledgeNagFindings ?? true) acknowledgeNagFindings(stack);
   return { app, stack };
 }

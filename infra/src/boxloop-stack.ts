@@ -63,7 +63,7 @@ export class BoxloopStack extends Stack {
     });
     if (props.alarmEmail) this.notifications.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     this.network = new Network(this, "Network", { logRetention });
-    this.storage = new Storage(this, "Storage", { retentionDays: config.retentionDays, corsOrigins: [] });
+    this.storage = new Storage(this, "Storage", { retentionDays: config.retentionDays });
     this.cluster = new ecs.Cluster(this, "Cluster", {
       vpc: this.network.vpc,
       containerInsightsV2: ecs.ContainerInsights.ENABLED,
@@ -160,6 +160,7 @@ export class BoxloopStack extends Stack {
       logsBucket: this.storage.logsBucket,
       assetPath: props.webAssetPath,
     });
+    this.storage.allowUploadsFrom(this.web.url);
 
     this.monitoring = new Monitoring(this, "Monitoring", {
       dashboardName: `boxloop-${config.stage}`,

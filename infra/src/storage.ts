@@ -8,11 +8,6 @@ import { asIBucket } from "./cdk-interop.ts";
 export interface StorageProps {
   /** Days before noncurrent versions, old snapshots and access logs expire. @default 30 */
   readonly retentionDays?: number;
-  /**
-   * Origins allowed to PUT presigned uploads into the data bucket (the web's CloudFront origin).
-   * Tokens are allowed. @default ["*"] is never used: an empty list means no CORS rule.
-   */
-  readonly corsOrigins?: string[];
 }
 
 export class Storage extends Construct {
@@ -22,6 +17,7 @@ export class Storage extends Construct {
   public readonly dataBucket: s3.IBucket;
   /** Exported SavedModels, `<campaignId>/<version>/saved_model.pb`. */
   public readonly modelsBucket: s3.IBucket;
+  private readonly data: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
     super(scope, id);
@@ -36,13 +32,11 @@ export class Storage extends Construct {
         ],
       }),
     );
-    this.dataBucket = asIBucket(
-      new s3.Bucket(this, "Data", {
-        ...secureBucketProps(this.logsBucket, "data/"),
-        lifecycleRules: [noncurrentExpiry(days), snapshotExpiry(days)],
-        cors: uploadCors(props.corsOrigins ?? []),
-      }),
-    );
+    this.data = new s3.Bucket(this, "Data", {
+      ...secureBucketProps(this.logsBucket, "data/"),
+      lifecycleRules: [noncurrentExpiry(days), snapshotExpiry(days)],
+    });
+    this.dataBucket = asIBucket(this.data);
     this.modelsBucket = asIBucket(
       new s3.Bucket(this, "Models", {
         ...secureBucketProps(this.logsBucket, "models/"),
@@ -50,18 +44,20 @@ export class Storage extends Construct {
       }),
     );
   }
+
+  /** Lets pages served from `origin` (https://…, a token is fine) upload to and read from the data bucket. */
+  allowUploadsFrom(origin: string): void {
+    this.data.addCorsRule(uploadCors(origin));
+  }
 }
 
-/** Browsers PUT images straight to S3 with presigned URLs from the API. */
-function uploadCors(origins: string[]): s3.CorsRule[] {
-  if (origins.length === 0) return [];
-  return [
-    {
-      allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
-      allowedOrigins: origins,
-      allowedHeaders: ["*"],
-      exposedHeaders: ["ETag"],
-      maxAge: 3000,
-    },
-  ];
+/** Browsers PUT images straight to the data bucket with presigned URLs from the API, and read them back. */
+export function uploadCors(origin: string): s3.CorsRule {
+  return {
+    allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+    allowedOrigins: [origin],
+    allowedHeaders: ["*"],
+    exposedHeaders: ["ETag"],
+    maxAge: 3000,
+  };
 }

@@ -1,0 +1,318 @@
+// One offline synth of the whole app (cdk-nag included), shared by every assertion below.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { createApp } from "./app.ts";
+import type { BoxloopStack } from "./boxloop-stack.ts";
+import { imageForExport } from "./export-definition.ts";
+import { NAG_ACKNOWLEDGEMENTS } from "./nag-acknowledgements.ts";
+import { committedDefinitionPath } from "./paths.ts";
+import { formatDefinition, localDefinition } from "./workflow-definition.ts";
+
+type Json = Record<string, unknown>;
+type Resource = { Type: string; Properties: Json };
+
+let outdir: string;
+let stack: BoxloopStack;
+let template: Template;
+let raw: { Resources: Record<string, Resource> };
+
+before(() => {
+  outdir = mkdtempSync(join(tmpdir(), "boxloop-cdk-test-"));
+  const image = imageForExport();
+  const built = createApp({ outdir, ...(image ? { trainingImage: image } : {}) });
+  stack = built.stack;
+  // Throws if cdk-nag (a validation plugin) reports an unacknowledged finding.
+  const assembly = built.app.synth();
+  raw = assembly.getStackByName(stack.stackName).template;
+  template = Template.fromJSON(raw);
+});
+
+after(() => rmSync(outdir, { recursive: true, force: true }));
+
+const resourcesOf = (type: string) => Object.entries(raw.Resources).filter(([, r]) => r.Type === type);
+const logicalIdOf = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
+
+test("cdk synth works offline and writes the template and its asset manifest", () => {
+  assert.ok(existsSync(join(outdir, `${stack.stackName}.template.json`)));
+  assert.ok(existsSync(join(outdir, `${stack.stackName}.assets.json`)));
+  assert.ok(Object.keys(raw.Resources).length > 50);
+});
+
+test("cdk-nag AwsSolutions: no unacknowledged finding; fewer than 10 acknowledgements, each with a reason and needed", () => {
+  // The synth in before() passed validation. Without the acknowledgements the same app must fail it, on
+  // exactly the acknowledged rules: so the plugin runs, and no acknowledgement is left over.
+  assert.ok(NAG_ACKNOWLEDGEMENTS.length < 10, `${NAG_ACKNOWLEDGEMENTS.length} acknowledgements`);
+  for (const { id, reason } of NAG_ACKNOWLEDGEMENTS) {
+    assert.match(id, /^AwsSolutions-[A-Z]+\d+$/);
+    assert.ok(reason.length >= 60, `${id} has a written reason`);
+  }
+  const bare = mkdtempSync(join(tmpdir(), "boxloop-cdk-nag-"));
+  try {
+    const image = imageForExport();
+    const { app } = createApp({
+      outdir: bare,
+      acknowledgeNagFindings: false,
+      ...(image ? { trainingImage: image } : {}),
+    });
+    assert.throws(() => app.synth(), /Validation failed/);
+    const report = JSON.parse(readFileSync(join(bare, "validation-report.json"), "utf8")) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
+    };
+    const nag = report.pluginReports.find((r) => r.pluginName === "AwsSolutions");
+    assert.ok(nag, "the AwsSolutions plugin ran");
+    const failedRules = new Set(nag.violations.map((v) => v.ruleName.replace(/\[.*$/, "")));
+    assert.deepEqual([...failedRules].sort(), [...new Set(NAG_ACKNOWLEDGEMENTS.map((a) => a.id))].sort());
+  } finally {
+    rmSync(bare, { recursive: true, force: true });
+  }
+});
+
+test("no account or region is written into the template", () => {
+  const text = JSON.stringify(raw);
+  assert.doesNotMatch(text, /\b\d{12}\b/);
+  assert.doesNotMatch(text, /\b(us|eu|ap|sa|ca|me|af|il|mx)-(east|west|north|south|central|northeast|southeast)-\d\b/);
+});
+
+test("data and models buckets: encrypted, versioned, private, logged, expiring, TLS-only", () => {
+  for (const bucket of [stack.storage.dataBucket, stack.storage.modelsBucket]) {
+    const id = logicalIdOf(bucket);
+    const props = raw.Resources[id]!.Properties;
+    assert.deepEqual(props.BucketEncryption, {
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+    });
+    assert.deepEqual(props.VersioningConfiguration, { Status: "Enabled" });
+    assert.deepEqual(props.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    assert.ok((props.LoggingConfiguration as Json).DestinationBucketName, "access logs");
+    const rules = (props.LifecycleConfiguration as { Rules: Json[] }).Rules;
+    assert.ok(
+      rules.some((r) => r.NoncurrentVersionExpiration),
+      "noncurrent versions expire",
+    );
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      Bucket: { Ref: id },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "s3:*",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+            Principal: { AWS: "*" },
+          }),
+        ]),
+      },
+    });
+  }
+  const data = raw.Resources[logicalIdOf(stack.storage.dataBucket)]!.Properties;
+  const rules = (data.LifecycleConfiguration as { Rules: Json[] }).Rules;
+  assert.ok(
+    rules.some((r) => r.Id === "old-snapshots" && r.ExpirationInDays),
+    "old snapshots expire",
+  );
+  const cors = (data.CorsConfiguration as { CorsRules: Json[] }).CorsRules;
+  assert.deepEqual(cors[0]!.AllowedMethods, ["PUT", "GET", "HEAD"]);
+  assert.match(JSON.stringify(cors[0]!.AllowedOrigins), /DomainName/, "CORS allows the CloudFront origin");
+});
+
+test("every Lambda of ours is nodejs22.x on arm64, bundled from functions/", () => {
+  const ours = [stack.api.handler, ...Object.values(stack.workflowFunctions)].map(logicalIdOf);
+  for (const id of ours) {
+    const props = raw.Resources[id]!.Properties;
+    assert.equal(props.Runtime, "nodejs22.x");
+    assert.deepEqual(props.Architectures, ["arm64"]);
+  }
+  const handlers = ours.map((id) => raw.Resources[id]!.Properties.Handler);
+  assert.deepEqual(handlers, [
+    "index.handler",
+    "index.snapshot",
+    "index.evaluate",
+    "index.publish",
+    "index.cleanup",
+    "index.recordFailure",
+  ]);
+});
+
+test("the API: HTTP API with a Cognito JWT authorizer, admin and annotator groups, throttling, access logs", () => {
+  template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+    AuthorizerType: "JWT",
+    IdentitySource: ["$request.header.Authorization"],
+    JwtConfiguration: Match.objectLike({ Issuer: Match.anyValue() }),
+  });
+  template.hasResourceProperties("AWS::ApiGatewayV2::Route", {
+    RouteKey: "ANY /api/{proxy+}",
+    AuthorizationType: "JWT",
+  });
+  const groups = resourcesOf("AWS::Cognito::UserPoolGroup").map(([, r]) => r.Properties.GroupName);
+  assert.deepEqual(groups.sort(), ["admin", "annotator"]);
+  template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+    StageName: "$default",
+    DefaultRouteSettings: { ThrottlingRateLimit: 2000, ThrottlingBurstLimit: 1000 },
+    AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+  });
+  const env = (raw.Resources[logicalIdOf(stack.api.handler)]!.Properties.Environment as { Variables: Json }).Variables;
+  for (const name of ["DATA_BUCKET", "MODELS_BUCKET", "STATE_MACHINE_ARN", "SCHEDULE_GROUP", "SCHEDULER_ROLE_ARN"]) {
+    assert.ok(env[name], `API environment has ${name}`);
+  }
+  assert.equal(env.MODEL_NAME_SCHEME, "{campaignId}");
+  assert.equal(env.TF_SERVING_REST, "http://serving.boxloop.internal:8501");
+});
+
+test("the state machine: standard, JSONPath, the DESIGN.md states in order, every task caught into RecordFailure", () => {
+  template.hasResourceProperties("AWS::StepFunctions::StateMachine", { StateMachineType: "STANDARD" });
+  const asl = localDefinition(stack, raw) as { StartAt: string; QueryLanguage?: string; States: Record<string, Json> };
+  assert.notEqual(asl.QueryLanguage, "JSONata");
+  assert.doesNotMatch(JSON.stringify(asl), /JSONata|\{%/);
+  const s = asl.States;
+  // Walk the happy path: the order of the states.
+  const path: string[] = [];
+  for (let name: string | undefined = asl.StartAt; name; ) {
+    path.push(name);
+    const state = s[name]!;
+    if (state.Type === "Choice") {
+      const choices = state.Choices as Json[];
+      name = name === "NothingNew?" ? (state.Default as string) : (choices[0]!.Next as string);
+    } else name = state.Next as string | undefined;
+  }
+  assert.deepEqual(path, ["Snapshot", "NothingNew?", "Train", "Evaluate", "Gate", "Publish", "CleanUp", "Done"]);
+  assert.deepEqual(s["NothingNew?"]!.Choices, [
+    { Variable: "$.snapshot.status", StringEquals: "nothing-new", Next: "Skipped" },
+  ]);
+  assert.equal(s.Skipped!.Type, "Succeed");
+  assert.deepEqual(s.Gate!.Choices, [{ Variable: "$.evaluation.publish", BooleanEquals: true, Next: "Publish" }]);
+  assert.equal(s.Gate!.Default, "CleanUp");
+  const resultPaths: Record<string, string> = {
+    Snapshot: "$.snapshot",
+    Train: "$.train",
+    Evaluate: "$.evaluation",
+    Publish: "$.publish",
+    CleanUp: "$.cleanup",
+  };
+  for (const [name, resultPath] of Object.entries(resultPaths)) {
+    assert.equal(s[name]!.ResultPath, resultPath, name);
+    assert.deepEqual(s[name]!.Catch, [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "RecordFailure" }]);
+  }
+  assert.equal(s.RecordFailure!.Next, "Failed");
+  assert.equal(s.Failed!.Type, "Fail");
+  // Lambda steps are invoked directly (payloadResponseOnly), so the local runner sees the function.
+  for (const name of ["Snapshot", "Evaluate", "Publish", "CleanUp", "RecordFailure"]) {
+    assert.match(s[name]!.Resource as string, /^arn:aws:lambda:local:000000000000:function:[a-zA-Z]+$/);
+  }
+});
+
+test("Train: runTask.sync through the GPU capacity provider (no LaunchType), the manifest as command, retries, timeout", () => {
+  const asl = localDefinition(stack, raw) as { States: Record<string, Json> };
+  const train = asl.States.Train!;
+  assert.equal(train.Resource, "arn:aws:states:::ecs:runTask.sync");
+  const params = train.Parameters as Json;
+  assert.equal(params.LaunchType, undefined, "LaunchType would bypass the capacity provider");
+  assert.deepEqual(params.CapacityProviderStrategy, [{ CapacityProvider: "boxloop-gpu", Weight: 1 }]);
+  assert.deepEqual((params.Overrides as Json).ContainerOverrides, [
+    { Name: "trainer", "Command.$": "States.Array('--job', $.snapshot.manifest)" },
+  ]);
+  assert.ok((train.TimeoutSeconds as number) > 0);
+  const retry = (train.Retry as Json[])[0]!;
+  assert.ok((retry.ErrorEquals as string[]).includes("ECS.AmazonECSException"));
+  assert.equal(retry.BackoffRate, 2);
+  assert.ok((retry.MaxAttempts as number) >= 3);
+});
+
+test("GPU training capacity: a GPU per task, an ECS GPU AMI, g5 instances scaling from zero", () => {
+  template.hasResourceProperties("AWS::ECS::TaskDefinition", {
+    RequiresCompatibilities: ["EC2"],
+    ContainerDefinitions: [Match.objectLike({ Name: "trainer", ResourceRequirements: [{ Type: "GPU", Value: "1" }] })],
+  });
+  template.hasResourceProperties("AWS::AutoScaling::AutoScalingGroup", { MinSize: "0", MaxSize: "2" });
+  template.hasResourceProperties("AWS::EC2::LaunchTemplate", {
+    LaunchTemplateData: Match.objectLike({ InstanceType: "g5.xlarge" }),
+  });
+  const parameters = JSON.stringify((raw as unknown as { Parameters: Json }).Parameters);
+  assert.match(parameters, /amazon-linux-2023\/gpu\/recommended/, "the ECS-optimized GPU AMI");
+  template.hasResourceProperties("AWS::ECS::CapacityProvider", {
+    AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: "ENABLED" }) }),
+  });
+});
+
+test("serving: tensorflow/serving on Fargate with the sync sidecar, a REST health check and a Cloud Map name", () => {
+  template.hasResourceProperties("AWS::ECS::TaskDefinition", {
+    RequiresCompatibilities: ["FARGATE"],
+    ContainerDefinitions: Match.arrayWith([
+      Match.objectLike({ Name: "model-sync", Command: Match.arrayWith([Match.stringLikeRegexp("saved_model.pb")]) }),
+      Match.objectLike({
+        Name: "tf-serving",
+        Image: Match.stringLikeRegexp("^tensorflow/serving:\\d+\\.\\d+\\.\\d+$"),
+        HealthCheck: Match.objectLike({ Command: ["CMD-SHELL", Match.stringLikeRegexp("GET /v1/models/")] }),
+        DependsOn: [{ ContainerName: "model-sync", Condition: "HEALTHY" }],
+      }),
+    ]),
+  });
+  template.hasResourceProperties("AWS::ECS::Service", {
+    LaunchType: "FARGATE",
+    ServiceRegistries: [Match.objectLike({ RegistryArn: Match.anyValue() })],
+  });
+  template.hasResourceProperties("AWS::ServiceDiscovery::PrivateDnsNamespace", { Name: "boxloop.internal" });
+  template.hasResourceProperties("AWS::ServiceDiscovery::Service", { Name: "serving" });
+});
+
+test("schedules: a group for the API's per-campaign schedules and a nightly schedule, disabled, targeting the state machine", () => {
+  template.hasResourceProperties("AWS::Scheduler::ScheduleGroup", { Name: "boxloop-dev" });
+  template.hasResourceProperties("AWS::Scheduler::Schedule", {
+    State: "DISABLED",
+    ScheduleExpression: "cron(0 3 * * ? *)",
+    Target: Match.objectLike({
+      Arn: { Ref: logicalIdOf(stack.workflow.stateMachine) },
+      RoleArn: Match.anyValue(),
+      Input: Match.stringLikeRegexp('"trigger":"schedule"'),
+    }),
+  });
+  const apiPolicies = resourcesOf("AWS::IAM::Policy").filter(([, r]) =>
+    JSON.stringify(r.Properties.Roles).includes("ApiHandler"),
+  );
+  const statements = JSON.stringify(apiPolicies.map(([, r]) => r.Properties.PolicyDocument));
+  assert.match(statements, /scheduler:CreateSchedule/);
+  assert.match(statements, /iam:PassRole/);
+  assert.match(statements, /states:StartExecution/);
+});
+
+test("web: CloudFront with origin access control for the site bucket and the API under /api/*", () => {
+  template.hasResourceProperties("AWS::CloudFront::OriginAccessControl", {
+    OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: "s3", SigningBehavior: "always" }),
+  });
+  template.hasResourceProperties("AWS::CloudFront::Distribution", {
+    DistributionConfig: Match.objectLike({
+      Origins: Match.arrayWith([Match.objectLike({ OriginAccessControlId: Match.anyValue() })]),
+      CacheBehaviors: [Match.objectLike({ PathPattern: "/api/*", ViewerProtocolPolicy: "https-only" })],
+      Logging: Match.objectLike({ Bucket: Match.anyValue() }),
+    }),
+  });
+  assert.equal(resourcesOf("Custom::CDKBucketDeployment").length, 1);
+});
+
+test("alarms on API 5xx, Lambda errors, failed executions and unhealthy serving, and one dashboard", () => {
+  const alarms = resourcesOf("AWS::CloudWatch::Alarm").map(([, r]) => r.Properties);
+  const by = (namespace: string, metric: string) =>
+    alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric);
+  assert.equal(by("AWS/ApiGateway", "5xx").length, 1);
+  assert.equal(by("AWS/Lambda", "Errors").length, 6);
+  assert.equal(by("AWS/States", "ExecutionsFailed").length, 1);
+  assert.equal(by("ECS/ContainerInsights", "RunningTaskCount").length, 1);
+  for (const alarm of alarms) assert.equal((alarm.AlarmActions as unknown[]).length, 1, "alarms notify the topic");
+  assert.equal(resourcesOf("AWS::CloudWatch::Dashboard").length, 1);
+});
+
+test("the committed local workflow definition is the one cdk synth produces", () => {
+  const committed = readFileSync(committedDefinitionPath, "utf8");
+  assert.equal(
+    committed,
+    formatDefinition(localDefinition(stack, raw)),
+    "run `npx tsx infra/bin/export-workflow.ts` and commit local/src/workflow/state-machine.asl.json",
+  );
+});
