@@ -2,6 +2,7 @@
 // ports, each model's versions polled from a directory or s3://bucket/prefix. Returns once the
 // first poll of every model is done and both ports listen (as TF Serving opens its ports after
 // loading the initial versions).
+import { readdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import { savedModelLoader } from "./saved-model-servable.ts";
 import type { ServableLoader } from "./servable.ts";
 import { ServedModel } from "./served-model.ts";
 import { ServerCore } from "./server-core.ts";
+import { latestOne } from "./version-policy.ts";
 import { fileSystemSource } from "./version-source.ts";
 
 export type { BatchingParameters } from "./batcher.ts";
@@ -24,6 +26,11 @@ export type { ModelEntry } from "./model-config.ts";
 
 export interface ModelServerOptions {
   models: ModelEntry[];
+  /**
+   * A directory whose every child directory is a model of that name (`<root>/<model>/<version>/`),
+   * picked up on each poll; for `boxloop start`, where campaigns add models while it runs.
+   */
+  modelsRoot?: string;
   /** gRPC port; 0 picks a free one. @default 8500 */
   grpcPort?: number;
   /** REST port; 0 picks a free one. @default 8501 */
@@ -61,7 +68,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const host = options.host ?? "0.0.0.0";
   const core = new ServerCore(options.batching, new Metrics());
 
-  for (const entry of options.models) {
+  const addModel = (entry: ModelEntry) => {
     const source = entry.basePath.startsWith("s3://")
       ? s3Source(entry.basePath, cacheDir, options.s3Client)
       : fileSystemSource(entry.basePath);
@@ -69,8 +76,19 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       entry.name,
       new ServedModel({ name: entry.name, source, policy: entry.policy, loader, labels: entry.labels, log }),
     );
-  }
+  };
+  for (const entry of options.models) addModel(entry);
+  const discover = async () => {
+    if (!options.modelsRoot) return;
+    const children = await readdir(options.modelsRoot, { withFileTypes: true }).catch(() => []);
+    for (const child of children) {
+      if (child.isDirectory() && !core.models.has(child.name)) {
+        addModel({ name: child.name, basePath: join(options.modelsRoot, child.name), policy: latestOne, labels: {} });
+      }
+    }
+  };
   const pollAll = async () => {
+    await discover();
     await Promise.all([...core.models.values()].map((m) => m.poll()));
   };
   await pollAll();
