@@ -34,15 +34,20 @@ function maskedLengthCrc(bytes: Uint8Array, at: number): number {
   return ((((c >>> 15) | (c << 17)) >>> 0) + MASK_DELTA) >>> 0;
 }
 
-/** A corrupt or truncated record; `offset` is the byte offset where the bad record starts. */
+/**
+ * A corrupt or truncated record. `offset` is where the damage is, as TensorFlow reports it: the
+ * record's start for a bad length or a cut, its data for a data checksum mismatch.
+ */
 export class TFRecordError extends Error {
   override readonly name = "TFRecordError";
   constructor(
-    message: string,
+    reason: string,
     readonly offset: number,
+    readonly recordOffset: number,
     readonly source?: string,
   ) {
-    super(`${source ? `${source}: ` : ""}${message} (record at byte offset ${offset})`);
+    const where = offset === recordOffset ? "" : ` (record at byte offset ${recordOffset})`;
+    super(`${source ? `${source}: ` : ""}${reason} at byte offset ${offset}${where}`);
   }
 }
 
@@ -71,20 +76,21 @@ export async function* readTFRecords(source: TFRecordSource): AsyncGenerator<Uin
       const got = reader.buffered(HEADER) ?? (await reader.fill(HEADER));
       if (got === 0) return;
       if (got < HEADER) {
-        throw new TFRecordError(`truncated record header: ${got} of ${HEADER} bytes before end of file`, offset, name);
+        throw new TFRecordError(`truncated record: ${got} of ${HEADER} header bytes`, offset, offset, name);
       }
       const header = reader.take(HEADER);
       if (header.readUInt32LE(8) !== maskedLengthCrc(header, 0)) {
-        throw new TFRecordError("corrupt record length: CRC mismatch in bytes 0-11 of the record", offset, name);
+        throw new TFRecordError("corrupt record length (CRC mismatch)", offset, offset, name);
       }
       const size = header.readUInt32LE(0) + header.readUInt32LE(4) * 2 ** 32;
       if (size > constants.MAX_LENGTH - FOOTER) {
-        throw new TFRecordError(`record length ${size} is larger than this reader supports`, offset, name);
+        throw new TFRecordError(`record length ${size} is larger than this reader supports`, offset, offset, name);
       }
       const available = reader.buffered(size + FOOTER) ?? (await reader.fill(size + FOOTER));
       if (available < size + FOOTER) {
         throw new TFRecordError(
           `truncated record: ${size} data bytes + ${FOOTER} CRC bytes expected, the file ends after ${available}`,
+          offset,
           offset,
           name,
         );
@@ -93,7 +99,8 @@ export async function* readTFRecords(source: TFRecordSource): AsyncGenerator<Uin
       const data = body.subarray(0, size);
       if (body.readUInt32LE(size) !== maskedCrc32c(data)) {
         throw new TFRecordError(
-          `corrupt record data: CRC mismatch in bytes ${offset + HEADER}-${offset + HEADER + size - 1}`,
+          `corrupt record data (CRC mismatch in its ${size} bytes)`,
+          offset + HEADER,
           offset,
           name,
         );

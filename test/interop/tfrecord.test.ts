@@ -3,12 +3,12 @@
 // TensorFlow wrote.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { type DetectionExample, decodeDetectionExample, encodeDetectionExample } from "@boxloop/proto/example";
-import { readTFRecords, writeTFRecordFile } from "@boxloop/proto/tfrecord";
+import { readTFRecords, TFRecordError, writeTFRecordFile } from "@boxloop/proto/tfrecord";
 import { referee } from "../support/referee.ts";
 
 const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
@@ -166,4 +166,59 @@ test("the test.record written by TensorFlow decodes to 40 examples whose boxes e
   }
   assert.equal(seen.length, 40);
   assert.deepEqual([...seen].sort(), [...rows.keys()].sort());
+});
+
+test("damaged copies of test.record fail at the byte offset TensorFlow reports", async () => {
+  const original = await readFile(join(raccoon, "data", "test.record"));
+  let fifth = 0; // start of the fifth record
+  for (let i = 0; i < 4; i++) fifth += 16 + Number(original.readBigUInt64LE(fifth));
+  const damaged = (edit: (b: Buffer) => Buffer) => edit(Buffer.from(original));
+  const cases = {
+    "flipped data byte": damaged((b) => {
+      b[fifth + 12 + 100]! ^= 0x01;
+      return b;
+    }),
+    "flipped length byte": damaged((b) => {
+      b[fifth + 3]! ^= 0x10;
+      return b;
+    }),
+    "cut inside a record": damaged((b) => b.subarray(0, fifth + 50)),
+  };
+  const paths: string[] = [];
+  for (const [name, bytes] of Object.entries(cases)) {
+    const path = join(work, `${name.replaceAll(" ", "-")}.record`);
+    await writeFile(path, bytes);
+    paths.push(path);
+  }
+  const tf = JSON.parse(
+    referee().run(
+      `
+import json, re, sys
+import tensorflow as tf
+out = []
+for path in sys.argv[1:]:
+    try:
+        for _ in tf.data.TFRecordDataset(path):
+            pass
+        out.append(None)
+    except tf.errors.DataLossError as e:
+        out.append(int(re.search(r"(?:corrupted|truncated) record at (\\d+)", str(e)).group(1)))
+print(json.dumps(out))
+`,
+      paths,
+    ),
+  ) as (number | null)[];
+  for (const [i, name] of Object.keys(cases).entries()) {
+    assert.equal(typeof tf[i], "number", `TensorFlow accepted the ${name}`);
+    await assert.rejects(
+      (async () => {
+        for await (const _ of readTFRecords(paths[i]!));
+      })(),
+      (e: unknown) => {
+        assert.ok(e instanceof TFRecordError, String(e));
+        assert.equal(e.offset, tf[i], `${name}: TensorFlow says ${tf[i]}, we say ${e.message}`);
+        return true;
+      },
+    );
+  }
 });
