@@ -80,6 +80,12 @@ test("answers given while the network is cut are kept, then each reaches the ser
   const putsBefore = stack.requests.filter((r) => r.method === "PUT" && r.path.includes("/campaigns/offline/")).length;
   assert.equal(putsBefore, 0, "nothing reached the server while the network was cut");
   await page.screenshot({ path: join(artifacts, "annotate-offline.png") });
+  const warns = await page.evaluate(() => {
+    const e = new Event("beforeunload", { cancelable: true });
+    dispatchEvent(e);
+    return e.defaultPrevented;
+  });
+  assert.ok(warns, "closing the tab with unsent answers warns");
 
   await page.unroute(/\/annotations\//, cut);
   await waitAllSaved(page, 30_000);
@@ -119,4 +125,27 @@ test("undoing the last answer and changing it leaves the new answer on the serve
   assert.equal(changed.answer, "reject");
   assert.deepEqual(changed.boxes, []);
   await page.close();
+});
+
+test("answers not yet acknowledged survive closing the tab and are sent by the next page", async () => {
+  const campaign = await seedCampaign(stack, { id: "reopen", images: 4 });
+  const page = await openAnnotate(browser.context, stack, campaign);
+  await page.route(/\/annotations\//, (route) => route.abort("internetdisconnected"));
+  const first = await currentImage(page);
+  await page.keyboard.press("x");
+  const second = await currentImage(page, first);
+  await page.keyboard.press("x");
+  await page.waitForFunction(() => {
+    const unsent = document.querySelector<HTMLElement>("#unsent");
+    return unsent?.textContent === "2 unsent" && unsent.dataset.writing === "0";
+  });
+  await page.close();
+  const puts = () => stack.requests.filter((r) => r.method === "PUT" && r.path.includes("/campaigns/reopen/"));
+  assert.equal(puts().length, 0);
+
+  const next = await openAnnotate(browser.context, stack, campaign);
+  await waitAllSaved(next);
+  for (const iid of [first, second]) assert.equal((await storedAnnotation(stack, campaign, iid)).answer, "reject");
+  assert.equal(puts().length, 2);
+  await next.close();
 });

@@ -38,6 +38,8 @@ export class Outbox {
   private sending: Pending | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private waiters: (() => void)[] = [];
+  /** Answers handed to `add` whose IndexedDB write has not finished: counted as unsent already. */
+  private adding = 0;
 
   private constructor(
     private readonly db: IDBDatabase,
@@ -56,7 +58,12 @@ export class Outbox {
 
   /** Answers not yet acknowledged (including refused ones). */
   get unsent(): number {
-    return this.items.length;
+    return this.items.length + this.adding;
+  }
+
+  /** Answers still being written to IndexedDB (not yet safe from a closed tab). */
+  get writing(): number {
+    return this.adding;
   }
 
   get failed(): Pending[] {
@@ -78,10 +85,16 @@ export class Outbox {
     const stale = this.items.filter(
       (p) => p !== this.sending && p.campaign === campaign && p.image === image && p.annotator === annotator,
     );
-    const tx = this.db.transaction(store, "readwrite");
-    for (const p of stale) tx.objectStore(store).delete(p.key);
-    tx.objectStore(store).put(item);
-    await txDone(tx);
+    this.adding++;
+    this.onChange(this);
+    try {
+      const tx = this.db.transaction(store, "readwrite");
+      for (const p of stale) tx.objectStore(store).delete(p.key);
+      tx.objectStore(store).put(item);
+      await txDone(tx);
+    } finally {
+      this.adding--;
+    }
     this.items = [...this.items.filter((p) => !stale.includes(p)), item];
     this.onChange(this);
     this.kick();
@@ -90,7 +103,7 @@ export class Outbox {
 
   /** Resolves when every answer has been acknowledged (or refused). */
   drained(): Promise<void> {
-    if (this.items.every((p) => p.error !== undefined)) return Promise.resolve();
+    if (this.adding === 0 && this.items.every((p) => p.error !== undefined)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

@@ -95,6 +95,7 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   const outbox = await Outbox.open(api, (o) => {
     unsentEl.textContent = o.unsent === 0 ? "all saved" : `${o.unsent} unsent`;
     unsentEl.classList.toggle("pending", o.unsent > 0);
+    unsentEl.dataset.writing = String(o.writing);
     const failed = o.failed;
     if (failed.length > 0) showMessage(`Refused by the server: ${failed[0]!.error}`);
   });
