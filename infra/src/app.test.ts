@@ -176,7 +176,7 @@ test("the state machine: standard, JSONPath, the DESIGN.md states in order, ever
   const path: string[] = [];
   for (let name: string | undefined = asl.StartAt; name; ) {
     path.push(name);
-    const state = s[name]!;
+    const state: Json = s[name]!;
     if (state.Type === "Choice") {
       const choices = state.Choices as Json[];
       name = name === "NothingNew?" ? (state.Default as string) : (choices[0]!.Next as string);
