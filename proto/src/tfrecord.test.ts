@@ -165,3 +165,19 @@ test("property: a length header checksummed by native CRC32C is accepted by the 
     { numRuns: 300 },
   );
 });
+
+test("reading streams: 512 MiB of records pass through with a small, bounded amount of memory", async () => {
+  const payload = Buffer.alloc(1 << 20, 1);
+  function* records() {
+    for (let i = 0; i < 512; i++) yield frameRecord(payload);
+  }
+  const base = process.memoryUsage().arrayBuffers;
+  let peak = 0;
+  let total = 0;
+  for await (const r of readTFRecords(Readable.from(records()))) {
+    total += r.length;
+    peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+  }
+  assert.equal(total, 512 << 20);
+  assert.ok(peak < 160e6, `memory grew by ${(peak / 1e6).toFixed(0)} MB while reading 537 MB`);
+});
