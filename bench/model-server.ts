@@ -69,7 +69,10 @@ const fmt = (f: Figures) =>
 const base = args["trainer-export"] ?? (await mkdtemp(join(tmpdir(), "bench-ms-")));
 if (!args["trainer-export"]) await writeConvDetector(join(base, "1"), { batch: -1, inputSize: 128, width: 8, seed: 5 });
 const jpeg = new Uint8Array(
-  await sharp(await readFile(raccoon)).resize(640, 480, { fit: "fill" }).jpeg({ quality: 90 }).toBuffer(),
+  await sharp(await readFile(raccoon))
+    .resize(640, 480, { fit: "fill" })
+    .jpeg({ quality: 90 })
+    .toBuffer(),
 );
 console.log(`model: ${args["trainer-export"] ?? "conv detector from proto/'s graph builder (128² input, 8 channels)"}`);
 console.log(`image: 640×480 JPEG, ${jpeg.length} bytes; ${requests} requests per run (×2 at concurrency 8)\n`);

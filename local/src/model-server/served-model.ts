@@ -202,7 +202,7 @@ export class ServedModel {
       entry = this.entries.get(latest);
       what = `Latest(${this.name})`;
     }
-    if (!entry || entry.state !== "AVAILABLE" || !entry.servable) {
+    if (entry?.state !== "AVAILABLE" || !entry.servable) {
       throw notFound(`Servable not found for request: ${what}`);
     }
     const held = entry;
