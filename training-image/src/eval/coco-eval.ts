@@ -57,10 +57,10 @@ function iouMatrix(dts: Dt[], gts: Gt[]): Float64Array[] {
 /** One image × class × area range, as COCOeval.evaluateImg returns it (with maxDet 100). */
 interface ImageResult {
   scores: number[];
-  /** [threshold][detection]: matched to a ground truth. */
-  matched: Uint8Array[];
-  /** [threshold][detection]: ignored (matched to an ignored ground truth, or unmatched and outside the area range). */
-  ignored: Uint8Array[];
+  /** [threshold * D + detection]: matched to a ground truth. */
+  matched: Uint8Array;
+  /** [threshold * D + detection]: ignored (matched to an ignored ground truth, or unmatched and outside the area range). */
+  ignored: Uint8Array;
   /** Ground truths not ignored. */
   positives: number;
 }
@@ -73,8 +73,8 @@ function evaluateImage(gts: Gt[], dts: Dt[], ious: Float64Array[], range: readon
   const D = dts.length;
   const ig = order.map((i) => gtIgnore[i]!);
   const crowd = order.map((i) => gts[i]!.crowd);
-  const matched = Array.from({ length: T }, () => new Uint8Array(D));
-  const ignored = Array.from({ length: T }, () => new Uint8Array(D));
+  const matched = new Uint8Array(T * D);
+  const ignored = new Uint8Array(T * D);
   if (G > 0 && D > 0) {
     const gtTaken = new Uint8Array(G);
     for (let t = 0; t < T; t++) {
@@ -92,15 +92,15 @@ function evaluateImage(gts: Gt[], dts: Dt[], ious: Float64Array[], range: readon
           m = g;
         }
         if (m === -1) continue;
-        ignored[t]![d] = ig[m] ? 1 : 0;
-        matched[t]![d] = 1;
+        ignored[t * D + d] = ig[m] ? 1 : 0;
+        matched[t * D + d] = 1;
         gtTaken[m] = 1;
       }
     }
   }
   for (let d = 0; d < D; d++) {
     const outside = dts[d]!.area < range[0] || dts[d]!.area > range[1];
-    if (outside) for (let t = 0; t < T; t++) if (!matched[t]![d]) ignored[t]![d] = 1;
+    if (outside) for (let t = 0; t < T; t++) if (!matched[t * D + d]) ignored[t * D + d] = 1;
   }
   return { scores: dts.map((d) => d.score), matched, ignored, positives: ig.filter((x) => !x).length };
 }
@@ -171,30 +171,44 @@ export function accumulateCoco(input: EvalInput): CocoAccumulation {
 
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
-  for (let k = 0; k < K; k++)
-    for (let a = 0; a < A; a++)
+  const rc = new Float64Array(input.images.length * maxDetections[M - 1]);
+  const pr = new Float64Array(rc.length);
+  for (let k = 0; k < K; k++) {
+    // Images with anything of class k; the same ones, and the same scores, in every area range.
+    const present = results[k]![0]!.flatMap((e, i) => (e === undefined ? [] : [i]));
+    if (present.length === 0) continue;
+    // COCOeval concatenates each image's first maxDet detections (in image order) and stable-sorts
+    // them by descending score. That order does not depend on the area range, and the order for a
+    // smaller maxDet is this one filtered, so sort once per class.
+    const image: number[] = [];
+    const det: number[] = [];
+    const score: number[] = [];
+    for (const [n, i] of present.entries()) {
+      const scores = results[k]![0]![i]!.scores;
+      for (let d = 0; d < scores.length; d++) {
+        image.push(n);
+        det.push(d);
+        score.push(scores[d]!);
+      }
+    }
+    const sorted = score.map((_, j) => j).sort((p, q) => score[q]! - score[p]! || p - q);
+    const orders = maxDetections.map((maxDet) => Int32Array.from(sorted.filter((j) => det[j]! < maxDet)));
+    for (let a = 0; a < A; a++) {
+      const E = present.map((i) => results[k]![a]![i]!);
+      const positives = E.reduce((s, e) => s + e.positives, 0);
+      if (positives === 0) continue;
       for (let m = 0; m < M; m++) {
-        const maxDet = maxDetections[m]!;
-        const E = results[k]![a]!.filter((e): e is ImageResult => e !== undefined);
-        if (E.length === 0) continue;
-        const positives = E.reduce((s, e) => s + e.positives, 0);
-        if (positives === 0) continue;
-        // concatenate each image's first maxDet detections, then stable-sort by descending score
-        const entries: { score: number; e: ImageResult; d: number; n: number }[] = [];
-        for (const e of E)
-          for (let d = 0; d < Math.min(maxDet, e.scores.length); d++)
-            entries.push({ score: e.scores[d]!, e, d, n: entries.length });
-        entries.sort((p, q) => q.score - p.score || p.n - q.n);
-        const nd = entries.length;
+        const order = orders[m]!;
+        const nd = order.length;
         for (let t = 0; t < T; t++) {
-          const rc = new Float64Array(nd);
-          const pr = new Float64Array(nd);
           let tp = 0;
           let fp = 0;
           for (let j = 0; j < nd; j++) {
-            const { e, d } = entries[j]!;
-            if (!e.ignored[t]![d]) {
-              if (e.matched[t]![d]) tp++;
+            const entry = order[j]!;
+            const e = E[image[entry]!]!;
+            const at = t * e.scores.length + det[entry]!;
+            if (!e.ignored[at]) {
+              if (e.matched[at]) tp++;
               else fp++;
             }
             rc[j] = tp / positives;
@@ -211,6 +225,8 @@ export function accumulateCoco(input: EvalInput): CocoAccumulation {
           }
         }
       }
+    }
+  }
   return { precision, recall, K };
 }
 
