@@ -1,5 +1,5 @@
-// The annotation page, read top to bottom: lease a task (the next one is prefetched, image decoded),
-// edit its boxes, answer with a key, queue the answer in the outbox, show the prefetched task.
+// The annotation page, read top to bottom: lease a task (the next ones are prefetched, images
+// decoded), edit its boxes, answer with a key, queue the answer in the outbox, show the next task.
 import type { Answer, AnswerBody, Api, Campaign, Me, Task } from "../api.ts";
 import { h } from "../dom.ts";
 import { countFates, type FateCounts, roundBox, suggestionFates } from "../geometry.ts";
@@ -27,7 +27,8 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   let current: Loaded | null = null;
   let startedAt = performance.now();
   let flagged = false;
-  let prefetched: Promise<Loaded | null> | null = null;
+  /** Tasks leased ahead, image decoded, in the order they will be shown. */
+  const ahead: Promise<Loaded | null>[] = [];
   const history: Answered[] = [];
   /** While revisiting an earlier answer: its index in `history`, and the task put aside. */
   let revisit: { index: number; resume: Loaded | null } | null = null;
@@ -35,7 +36,8 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   let answerPressedAt: number | null = null;
 
   const canFlag = (await api.answerFields()).has("flagged");
-  const prefetchOn = new URL(location.href).searchParams.get("prefetch") !== "0";
+  // How many tasks to hold ahead (`?prefetch=0` turns it off: the benchmark's baseline).
+  const depth = Number(new URL(location.href).searchParams.get("prefetch") ?? 2);
   const editor = new Editor(campaign.labels, () => renderSide());
   editor.threshold = campaign.threshold;
 
@@ -48,18 +50,21 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   const historyEl = h("ol", { id: "history", class: "history" });
   const labelsEl = h("div", { id: "labels", class: "labels" });
   const thresholdValue = h("output", {}, editor.threshold.toFixed(2));
+  // The API sends only suggestions at or above the campaign's threshold: the slider can hide more.
   const slider = h("input", {
     id: "threshold",
     type: "range",
-    min: 0,
+    min: campaign.threshold,
     max: 1,
     step: 0.01,
     value: editor.threshold,
   });
-  slider.addEventListener("input", () => {
-    editor.setThreshold(Number(slider.value));
-    thresholdValue.textContent = editor.threshold.toFixed(2);
-  });
+  const setThreshold = (value: number) => {
+    editor.setThreshold(value);
+    slider.value = String(value);
+    thresholdValue.textContent = value.toFixed(2);
+  };
+  slider.addEventListener("input", () => setThreshold(Number(slider.value)));
   slider.addEventListener("change", () => slider.blur());
 
   root.replaceChildren(
@@ -122,9 +127,17 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
     }
   }
 
+  /** Tops the queue up to `depth`, one lease at a time so the order holds. */
   function prefetch(): void {
-    prefetched = prefetchOn ? loadTask() : null;
-    prefetched?.catch(() => {});
+    while (ahead.length < depth) {
+      const previous = ahead.at(-1) ?? Promise.resolve(undefined);
+      const next = previous.then(
+        (p) => (p === null ? null : loadTask()),
+        () => loadTask(),
+      );
+      next.catch(() => {});
+      ahead.push(next);
+    }
   }
 
   function show(loaded: Loaded | null, previous?: Answered): void {
@@ -138,7 +151,7 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
     editor.el.hidden = false;
     const { task, img } = loaded;
     editor.el.dataset.imageId = task.imageId;
-    if (previous) editor.threshold = previous.threshold;
+    if (previous) setThreshold(previous.threshold);
     editor.load(img, task.width, task.height, task.predictions, previous?.boxes);
     flagged = previous?.flagged ?? false;
     startedAt = performance.now();
@@ -190,11 +203,9 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
     }
     history.push(entry);
     if (history.length > historySize) history.shift();
-    if (prefetched) {
-      const next = prefetched;
-      prefetch();
-      show(await next.catch(() => loadTask()));
-    } else show(await loadTask());
+    const next = ahead.shift();
+    prefetch();
+    show(next ? await next.catch(() => loadTask()) : await loadTask());
   }
 
   /** Opens an earlier answer (the one before the current, or a given one) for editing. */
