@@ -60,7 +60,13 @@ async function serve(base: string, batching: boolean) {
     createInterface({ input: child.stdout }).once("line", (line) => resolve(JSON.parse(line)));
     child.once("exit", (code) => reject(new Error(`boxloop serve exited with ${code}`)));
   });
-  return { ...ports, stop: () => child.kill("SIGTERM") };
+  // Peak resident memory of the server process (Linux).
+  const peakMiB = async () => {
+    const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
+    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+    return kb / 1024;
+  };
+  return { ...ports, peakMiB, stop: () => child.kill("SIGTERM") };
 }
 
 const fmt = (f: Figures) =>
@@ -103,6 +109,7 @@ for (const batching of [false, true]) {
     results[`${transport} c8${tag}`] = await measure(8, requests * 2, call);
     client.close();
   }
+  console.log(`boxloop serve${tag}: peak RSS ${(await server.peakMiB()).toFixed(0)} MiB`);
   server.stop();
 }
 

@@ -39,7 +39,13 @@ function toTfjs(t: HostTensor): tf.Tensor {
       dtype,
     );
   if (dtype === "bool") return tf.tensor(values as Uint8Array, t.shape, dtype);
-  const ints = values instanceof Int32Array ? values : Int32Array.from(values as ArrayLike<number>, Number);
+  // A typed-array copy (fast) rather than Int32Array.from with a mapper (slow on megapixel images).
+  const ints =
+    values instanceof Int32Array
+      ? values
+      : values instanceof BigInt64Array || values instanceof BigUint64Array
+        ? Int32Array.from(values, Number)
+        : new Int32Array(values);
   return tf.tensor(ints, t.shape, "int32");
 }
 
