@@ -1,6 +1,6 @@
 // Annotation formats in and out: COCO JSON, Pascal VOC XML, YOLO txt, CSV and TFRecord of tf.Example.
 // Everything converts through one `Dataset` (pixel boxes). Exports stream as chunks.
-import { mkdir, open, rename, stat } from "node:fs/promises";
+import { mkdir, open, readdir, rename, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { exportCoco, importCoco } from "./coco.ts";
 import { exportCsv, importCsv } from "./csv.ts";
@@ -125,7 +125,8 @@ export async function guessImagesDir(annotations: string): Promise<string | unde
   const candidates = [base, join(base, "images"), join(base, "..", "images"), base.replace(/labels$/, "images")];
   for (const dir of candidates) {
     if (!(await isDir(dir))) continue;
-    const names = await (await sourceFromPath(dir)).list();
+    // only the folder's own files: a guess must not walk a large tree
+    const names = await readdir(dir);
     if (names.some(isImageName)) return dir;
   }
   return undefined;
