@@ -7,20 +7,11 @@ import { Platform } from "aws-cdk-lib/aws-ecr-assets";
 import * as ecs from "aws-cdk-lib/aws-ecs";
 import { repoRoot, trainingDockerfile } from "./paths.ts";
 
-/** What never goes into the build context. */
-export const TRAINING_CONTEXT_EXCLUDE = [
-  "**/node_modules",
-  ".git",
-  "cdk.out",
-  ".cache",
-  ".boxloop",
-  "test-artifacts",
-  "**/dist",
-  "web",
-  "infra",
-  "bench",
-  "docs",
-];
+/**
+ * What never goes into the build context. Anything more specific belongs in a `.dockerignore` at the
+ * repository root, which CDK reads too.
+ */
+export const TRAINING_CONTEXT_EXCLUDE = ["**/node_modules", ".git", "cdk.out", ".cache", ".boxloop", "test-artifacts"];
 
 export function trainingImage(dockerfile: string = trainingDockerfile): ecs.ContainerImage {
   if (!existsSync(dockerfile)) throw new Error(`training image: ${dockerfile} does not exist`);
