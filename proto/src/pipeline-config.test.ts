@@ -32,7 +32,7 @@ test("the raccoon SSD config parses with its values", async () => {
   assert.equal(lr.value.initialLearningRate, Math.fround(0.004));
   assert.equal(lr.value.decaySteps, 800720);
   assert.equal(config.evalConfig?.numExamples, 40);
-  const reader = config.evalInputReader!.inputReader;
+  const reader = config.evalInputReader[0]!.inputReader;
   assert.ok(reader.case === "tfRecordInputReader");
   assert.deepEqual(reader.value.inputPath, ["gs://$" + "{YOUR_GCS_BUCKET}/data/test.record"]);
 
@@ -75,7 +75,7 @@ test("the faster_rcnn fixture parses: keep-aspect resizer, flips, momentum with 
   const train = config.trainInputReader!.inputReader;
   assert.ok(train.case === "tfRecordInputReader");
   assert.deepEqual(train.value.inputPath, ["data/train.record"]);
-  assert.equal(config.evalInputReader!.labelMapPath, "training/object-detection.pbtxt");
+  assert.equal(config.evalInputReader[0]!.labelMapPath, "training/object-detection.pbtxt");
 });
 
 test("the caller's list of supported fields decides the warnings", async () => {
@@ -169,4 +169,14 @@ test("the center_net fixture parses: TF2-style config with Adam, cosine decay an
   assert.ok(fields.includes("train_config.data_augmentation_options.random_square_crop_by_scale"));
   assert.ok(fields.includes("model.center_net.object_center_params"));
   assert.ok(!fields.some((f) => f.includes("random_jitter_boxes") || f.includes("random_horizontal_flip")));
+});
+
+test("eval_input_reader repeats, as in TF2 configs that evaluate several sets", () => {
+  const text =
+    'eval_input_reader {\n  label_map_path: "a.pbtxt"\n}\neval_input_reader {\n  label_map_path: "b.pbtxt"\n}\n';
+  const { config } = parsePipelineConfig(text);
+  assert.deepEqual(
+    config.evalInputReader.map((r) => r.labelMapPath),
+    ["a.pbtxt", "b.pbtxt"],
+  );
 });

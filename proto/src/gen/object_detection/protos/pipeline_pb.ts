@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file object_detection/protos/pipeline.proto.
  */
 export const file_object_detection_protos_pipeline: GenFile = /*@__PURE__*/
-  fileDesc("CiZvYmplY3RfZGV0ZWN0aW9uL3Byb3Rvcy9waXBlbGluZS5wcm90bxIXb2JqZWN0X2RldGVjdGlvbi5wcm90b3MiigMKF1RyYWluRXZhbFBpcGVsaW5lQ29uZmlnEjYKBW1vZGVsGAEgASgLMicub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuRGV0ZWN0aW9uTW9kZWwSOgoMdHJhaW5fY29uZmlnGAIgASgLMiQub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuVHJhaW5Db25maWcSQAoSdHJhaW5faW5wdXRfcmVhZGVyGAMgASgLMiQub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuSW5wdXRSZWFkZXISOAoLZXZhbF9jb25maWcYBCABKAsyIy5vYmplY3RfZGV0ZWN0aW9uLnByb3Rvcy5FdmFsQ29uZmlnEj8KEWV2YWxfaW5wdXRfcmVhZGVyGAUgASgLMiQub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuSW5wdXRSZWFkZXISPgoOZ3JhcGhfcmV3cml0ZXIYBiABKAsyJi5vYmplY3RfZGV0ZWN0aW9uLnByb3Rvcy5HcmFwaFJld3JpdGVy", [file_object_detection_protos_eval, file_object_detection_protos_graph_rewriter, file_object_detection_protos_input_reader, file_object_detection_protos_model, file_object_detection_protos_train]);
+  fileDesc("CiZvYmplY3RfZGV0ZWN0aW9uL3Byb3Rvcy9waXBlbGluZS5wcm90bxIXb2JqZWN0X2RldGVjdGlvbi5wcm90b3MiigMKF1RyYWluRXZhbFBpcGVsaW5lQ29uZmlnEjYKBW1vZGVsGAEgASgLMicub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuRGV0ZWN0aW9uTW9kZWwSOgoMdHJhaW5fY29uZmlnGAIgASgLMiQub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuVHJhaW5Db25maWcSQAoSdHJhaW5faW5wdXRfcmVhZGVyGAMgASgLMiQub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuSW5wdXRSZWFkZXISOAoLZXZhbF9jb25maWcYBCABKAsyIy5vYmplY3RfZGV0ZWN0aW9uLnByb3Rvcy5FdmFsQ29uZmlnEj8KEWV2YWxfaW5wdXRfcmVhZGVyGAUgAygLMiQub2JqZWN0X2RldGVjdGlvbi5wcm90b3MuSW5wdXRSZWFkZXISPgoOZ3JhcGhfcmV3cml0ZXIYBiABKAsyJi5vYmplY3RfZGV0ZWN0aW9uLnByb3Rvcy5HcmFwaFJld3JpdGVy", [file_object_detection_protos_eval, file_object_detection_protos_graph_rewriter, file_object_detection_protos_input_reader, file_object_detection_protos_model, file_object_detection_protos_train]);
 
 /**
  * @generated from message object_detection.protos.TrainEvalPipelineConfig
@@ -49,9 +49,9 @@ export type TrainEvalPipelineConfig = Message<"object_detection.protos.TrainEval
   evalConfig?: EvalConfig | undefined;
 
   /**
-   * @generated from field: optional object_detection.protos.InputReader eval_input_reader = 5;
+   * @generated from field: repeated object_detection.protos.InputReader eval_input_reader = 5;
    */
-  evalInputReader?: InputReader | undefined;
+  evalInputReader: InputReader[];
 
   /**
    * @generated from field: optional object_detection.protos.GraphRewriter graph_rewriter = 6;

