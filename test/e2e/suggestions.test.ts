@@ -91,3 +91,23 @@ test("a served model's suggestion is shown; moved and accepted, it is recorded a
   );
   await page.close();
 });
+
+test("the threshold slider hides and shows suggestions at once; relabelling one records it", async () => {
+  const campaign = await seedCampaign(stack, { id: "slider", images: 2, threshold: 0.5, modelName: "sugg" });
+  const page = await openAnnotate(browser.context, stack, campaign);
+  const image = await currentImage(page);
+  await page.waitForSelector("g.box.suggested");
+  await page.locator("#threshold").fill("0.95");
+  assert.equal(await page.locator("g.box").count(), 0, "0.90 < 0.95: hidden");
+  await page.locator("#threshold").fill("0.6");
+  assert.equal(await page.locator("g.box.suggested").count(), 1, "0.90 ≥ 0.60: shown again");
+  await page.locator("g.box.suggested rect").first().click();
+  await page.keyboard.press("2");
+  await page.keyboard.press("a");
+  await currentImage(page, image);
+  await waitAllSaved(page);
+  const stored = await storedAnnotation(stack, campaign, image);
+  assert.equal(stored.boxes[0]?.label, "dog");
+  assert.equal(stored.fates?.[0]?.fate, "relabelled");
+  await page.close();
+});
