@@ -78,7 +78,11 @@ test("a model config file: several models, latest{2}, specific versions and labe
           state: string;
         }[]
       ).map((s) => `${s.version}:${s.state}`);
-    assert.deepEqual(await states("a"), ["3:AVAILABLE", "2:AVAILABLE"]);
+    assert.deepEqual(
+      await states("a"),
+      ["3:AVAILABLE", "2:AVAILABLE"],
+      JSON.stringify((await getJson(`${server.rest}/v1/models/a`)).json),
+    );
     assert.deepEqual(await states("b"), ["3:AVAILABLE", "1:AVAILABLE"]);
     const stable = await postJson(`${server.rest}/v1/models/b/labels/stable:predict`, tiny);
     const v1 = await postJson(`${server.rest}/v1/models/b/versions/1:predict`, tiny);

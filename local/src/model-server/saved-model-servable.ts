@@ -79,7 +79,22 @@ function loadError(dir: string, error: unknown): ServingError {
   return new ServingError("INVALID_ARGUMENT", `Failed to load SavedModel from ${dir}: ${e.message}`);
 }
 
+/** Loads run one at a time: TensorFlow.js's backend set-up and weight upload are process-wide. */
+let loading: Promise<unknown> = Promise.resolve();
+
 export function savedModelLoader(backend: TfjsBackend = "wasm"): ServableLoader {
+  const load = loadSavedModel(backend);
+  return (dir) => {
+    const next = loading.then(
+      () => load(dir),
+      () => load(dir),
+    );
+    loading = next.catch(() => undefined);
+    return next;
+  };
+}
+
+function loadSavedModel(backend: TfjsBackend): ServableLoader {
   return async (dir) => {
     await useTfjsBackend(backend);
     let metaGraph: ReturnType<typeof metaGraphWithTags>;
