@@ -121,15 +121,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   await failInterruptedRuns(data, log);
 
-  const modelEntries = async () =>
-    (await campaigns(data)).map((c) => ({
-      name: c.modelName,
-      basePath: join(models.root, c.modelName),
-      policy: { kind: "latest" as const, numVersions: 1 },
-      labels: {},
-    }));
+  // One model per campaign, named by its modelName: every folder under models/ is served, and a new
+  // campaign's folder is picked up at the next poll (as TF Serving's reloaded model config would).
   const modelServer = await startModelServer({
-    models: await modelEntries(),
+    models: [],
+    modelsRoot: models.root,
     grpcPort: options.grpcPort ?? 8500,
     restApiPort: options.restPort ?? 8501,
     host,
@@ -178,17 +174,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     { port: options.port ?? 8787, host },
   );
 
-  let known = JSON.stringify(await modelEntries());
   const scheduler = startScheduler({
-    campaigns: async () => {
-      const all = await campaigns(data);
-      const entries = await modelEntries();
-      if (JSON.stringify(entries) !== known) {
-        known = JSON.stringify(entries);
-        await (modelServer as unknown as { reloadConfig?: (e: unknown) => Promise<void> }).reloadConfig?.(entries);
-      }
-      return all;
-    },
+    campaigns: () => campaigns(data),
     fire: async (cid) => {
       await trainingRuns.start(cid, { kind: "schedule" });
     },
