@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { before, test } from "node:test";
 import * as tf from "@tensorflow/tfjs-core";
 import { GraphBuilder } from "./graph-builder.ts";
 import { TfjsSignatureRunner, toTfjsArtifacts } from "./graph-to-tfjs.ts";
-import { signatureDef } from "./saved-model-writer.ts";
+import { signatureDef, writeSavedModel } from "./saved-model-writer.ts";
 import { DataType, tensor } from "./tensor.ts";
 import { useTfjsBackend } from "./tfjs-backend.ts";
 
@@ -78,6 +81,30 @@ test("the graph runs in TensorFlow.js exactly as the same tfjs ops do", async ()
   await assert.rejects(runner.run({ images: x }, ["nope"]), /unknown output nope/);
   tf.dispose([x, ...Object.values(out), ...Object.values(expected), ...Object.values(only)]);
   runner.dispose();
+});
+
+test("a SavedModel version directory loads straight into a runner", async () => {
+  const { graph, signature } = convNet();
+  const dir = mkdtempSync(join(tmpdir(), "boxloop-g2t-"));
+  try {
+    const spec = {
+      inputs: { images: { output: { node: "images", index: 0, dtype: DataType.DT_FLOAT }, shape: [1, -1, -1, 2] } },
+      outputs: { pooled: { output: { node: "pooled", index: 0, dtype: DataType.DT_FLOAT }, shape: [1, 4] } },
+    };
+    await writeSavedModel(join(dir, "1"), { graph, signature: spec });
+    const runner = await TfjsSignatureRunner.fromSavedModel(join(dir, "1"));
+    assert.deepEqual(Object.keys(runner.signature.outputs), ["pooled"]);
+    const direct = await TfjsSignatureRunner.load(graph, signature);
+    const x = tf.ones([1, 4, 4, 2]);
+    const [a, b] = [(await runner.run({ images: x })).pooled!, (await direct.run({ images: x }, ["pooled"])).pooled!];
+    assert.deepEqual(await a.data(), await b.data());
+    await assert.rejects(TfjsSignatureRunner.fromSavedModel(join(dir, "1"), "other"), /has no signature other/);
+    tf.dispose([x, a, b]);
+    runner.dispose();
+    direct.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("dynamic ops (TopKV2, GatherV2, NonMaxSuppressionV5) run through executeAsync", async () => {

@@ -10,6 +10,8 @@ import { NodeDefSchema } from "./gen/tensorflow/core/framework/node_def_pb.ts";
 import { TensorProtoSchema } from "./gen/tensorflow/core/framework/tensor_pb.ts";
 import type { SignatureDef } from "./gen/tensorflow/core/protobuf/meta_graph_pb.ts";
 import { withDefaultAttrs } from "./ops/index.ts";
+import { metaGraphWithTags, readSavedModel } from "./saved-model-reader.ts";
+import { servingSignatureKey, servingTag } from "./saved-model-writer.ts";
 import { DataType, dtypeName, fromTensorProto, type HostTensor, halfToFloat32 } from "./tensor.ts";
 
 type WeightDtype = "float32" | "int32" | "bool" | "string";
@@ -113,6 +115,15 @@ export class TfjsSignatureRunner {
 
   static async load(graph: GraphDef, signature: SignatureDef): Promise<TfjsSignatureRunner> {
     return new TfjsSignatureRunner(await loadTfjsGraph(graph), signature);
+  }
+
+  /** Loads a signature of the "serve" meta graph of a SavedModel version directory. */
+  static async fromSavedModel(versionDir: string, signatureKey = servingSignatureKey): Promise<TfjsSignatureRunner> {
+    const mg = metaGraphWithTags(await readSavedModel(versionDir), [servingTag]);
+    const signature = mg.signatureDef[signatureKey];
+    if (!signature) throw new Error(`${versionDir} has no signature ${signatureKey}`);
+    if (!mg.graphDef) throw new Error(`${versionDir} has no graph`);
+    return TfjsSignatureRunner.load(mg.graphDef, signature);
   }
 
   /** Runs the graph; inputs and outputs are keyed by signature alias. Call `dispose` on the results. */
