@@ -14,20 +14,26 @@ import { workflowModels } from "@boxloop/functions/workflow/training-runs";
 import { serve } from "@hono/node-server";
 
 const repo = join(import.meta.dirname, "..", "..");
-export const webDist = join(repo, "web", "dist");
 export const raccoon = join(repo, "..", "shared", "datasets", "raccoon");
 
-let built = false;
-/** Builds web/ once per process (vite build → web/dist). */
-export function buildWeb(): void {
-  if (built) return;
-  const r = spawnSync(join(repo, "node_modules", ".bin", "vite"), ["build", "--logLevel", "warn"], {
-    cwd: join(repo, "web"),
-    encoding: "utf8",
-  });
+let built: string | undefined;
+/**
+ * Builds web/ once per process into a temporary folder (test files run in parallel processes, and
+ * must not empty each other's web/dist), removed when the process exits.
+ */
+export function buildWeb(): string {
+  if (built !== undefined) return built;
+  const outDir = mkdtempSync(join(tmpdir(), "boxloop-web-"));
+  const r = spawnSync(
+    join(repo, "node_modules", ".bin", "vite"),
+    ["build", "--logLevel", "warn", "--outDir", outDir, "--emptyOutDir"],
+    { cwd: join(repo, "web"), encoding: "utf8" },
+  );
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`);
-  statSync(join(webDist, "index.html"));
-  built = true;
+  statSync(join(outDir, "index.html"));
+  process.once("exit", () => rmSync(outDir, { recursive: true, force: true }));
+  built = outDir;
+  return outDir;
 }
 
 export interface StackOptions {
@@ -51,7 +57,7 @@ export interface Stack {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  buildWeb();
+  const webDir = buildWeb();
   const dataDir = mkdtempSync(join(tmpdir(), "boxloop-e2e-"));
   const modelsDir = options.modelsDir ?? join(dataDir, "models");
   mkdirSync(modelsDir, { recursive: true });
@@ -69,7 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     trainingRuns: storedTrainingRuns(store),
     models: workflowModels(store, new LocalStore(modelsDir)),
     importRoots: [tmpdir(), raccoon],
-    webDir: webDist,
+    webDir,
     predictor: forwarding,
   };
   const app = createApp(deps);
