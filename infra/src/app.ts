@@ -2,7 +2,7 @@
 // so bin/app.ts, bin/export-workflow.ts and the tests all build exactly the same thing.
 import { existsSync } from "node:fs";
 import { App, Validations } from "aws-cdk-lib";
-import type * as ecs from "aws-cdk-lib/aws-ecs";
+import * as ecs from "aws-cdk-lib/aws-ecs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { BoxloopStack } from "./boxloop-stack.ts";
 import { configFromContext } from "./config.ts";
@@ -32,10 +32,13 @@ export function createApp(options: CreateAppOptions = {}): { app: App; stack: Bo
   });
   const config = configFromContext(app.node);
   const alarmEmail = app.node.tryGetContext("alarmEmail") as string | undefined;
+  // An image already in a registry (`-c trainingImageUri=…`) instead of building training-image/Dockerfile.
+  const trainingImageUri = app.node.tryGetContext("trainingImageUri") as string | undefined;
   const stack = new BoxloopStack(app, `Boxloop-${config.stage}`, {
     description: "boxloop: model-in-the-loop bounding-box labelling",
     config,
-    trainingImage: options.trainingImage ?? trainingImage(),
+    trainingImage:
+      options.trainingImage ?? (trainingImageUri ? ecs.ContainerImage.fromRegistry(trainingImageUri) : trainingImage()),
     webAssetPath: "webAssetPath" in options ? options.webAssetPath : existsSync(webDist) ? webDist : undefined,
     alarmEmail,
     ...(options.apiEntry ? { apiEntry: options.apiEntry } : {}),

@@ -5,6 +5,8 @@ import { createApp } from "./app.ts";
 import { trainingDockerfile } from "./paths.ts";
 import { formatDefinition, localDefinition } from "./workflow-definition.ts";
 
+export const STAND_IN_IMAGE = "public.ecr.aws/docker/library/busybox:stable";
+
 /**
  * The image does not change the definition, so when training-image/Dockerfile is absent a registry image
  * stands in for it (the definition names the task definition's family, not its image).
