@@ -2,6 +2,7 @@
 // with three model versions renders its plots; promote / roll back and start training work.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { artifacts, type Browser, launch } from "./browser.ts";
@@ -59,9 +60,13 @@ test("the dashboard renders progress, three model versions with their plots, and
   await waitAllSaved(annotate);
   await annotate.close();
 
-  const page = await browser.context.newPage();
+  // A fresh browser: no token stored, so the page asks for one; the admin pastes it.
+  const admin = await launch({ width: 1400, height: 1000 });
+  const page = await admin.context.newPage();
   page.on("pageerror", (e) => console.error("page error:", e.message));
-  await page.goto(`${stack.url}/?token=${stack.adminToken}#/dashboard/${campaign.id}`);
+  await page.goto(`${stack.url}/#/dashboard/${campaign.id}`);
+  await page.locator("#token").fill(stack.adminToken);
+  await page.locator("form.login button[type=submit]").click();
   await page.waitForSelector("body[data-ready=dashboard]");
 
   const card = async (name: string) =>
@@ -113,5 +118,14 @@ test("the dashboard renders progress, three model versions with their plots, and
   const saved = await stack.api<{ threshold: number; labels: string[] }>("GET", "/campaigns/dash");
   assert.equal(saved.threshold, 0.35);
   assert.deepEqual(saved.labels, ["raccoon", "dog", "cat"]);
+
+  // Export: the button downloads the campaign's COCO JSON with the two answered images' boxes.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.locator('button[data-format="coco"]').click(),
+  ]);
+  const coco = JSON.parse(await readFile((await download.path())!, "utf8")) as { annotations: unknown[] };
+  assert.equal(coco.annotations.length, 2);
   await page.close();
+  await admin.close();
 });

@@ -9,6 +9,8 @@ export type Strategy = "uncertain" | "random" | "sequential";
 export interface Me {
   subject: string;
   role: Role;
+  /** Set when the server has no `GET /me` and the id was typed at sign-in. */
+  guessed?: true;
 }
 
 export interface Member {

@@ -12,7 +12,11 @@ const root = document.getElementById("app")!;
 
 function login(message = ""): void {
   const input = h("input", { id: "token", type: "password", placeholder: "bearer token", autocomplete: "off" });
-  const annotator = h("input", { id: "annotator", placeholder: "your annotator id", value: loadAnnotator() ?? "" });
+  const annotator = h("input", {
+    id: "annotator",
+    placeholder: "annotator id (only if the server cannot tell)",
+    value: loadAnnotator() ?? "",
+  });
   const form = h(
     "form",
     { class: "login" },
@@ -38,18 +42,25 @@ async function route(): Promise<void> {
   if (!token) return login();
   const api = new Api(token);
   try {
-    const me = await whoAmI(api);
-    if (!me) return login("Enter your annotator id too (this server does not say who a token belongs to).");
     const [page, cid] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-    if (page === "annotate" && cid) return await annotatePage(root, api, me, await api.campaign(cid));
     if (page === "dashboard" && cid) return await dashboardPage(root, api, cid);
+    const me = await whoAmI(api);
+    if (page === "annotate" && cid) {
+      if (!me) return login("Enter your annotator id too (this server does not say who a token belongs to).");
+      return await annotatePage(root, api, me, await api.campaign(cid));
+    }
     const campaigns = await api.campaigns();
     root.replaceChildren(
       h(
         "div",
         { class: "campaigns" },
         h("h1", {}, "Campaigns"),
-        h("p", {}, `Signed in as ${me.subject} (${me.role}). `, h("a", { href: "#", onclick: signOut }, "Sign out")),
+        h(
+          "p",
+          {},
+          me && !me.guessed ? `Signed in as ${me.subject} (${me.role}). ` : "Signed in. ",
+          h("a", { href: "#", onclick: signOut }, "Sign out"),
+        ),
         h(
           "ul",
           {},
@@ -58,7 +69,9 @@ async function route(): Promise<void> {
               "li",
               {},
               h("a", { href: `#/annotate/${encodeURIComponent(c.id)}` }, c.name),
-              me.role === "admin" ? h("a", { href: `#/dashboard/${encodeURIComponent(c.id)}` }, " dashboard") : null,
+              me?.role === "annotator" && !me.guessed
+                ? null
+                : h("a", { href: `#/dashboard/${encodeURIComponent(c.id)}` }, " dashboard"),
             ),
           ),
         ),
@@ -80,7 +93,7 @@ async function whoAmI(api: Api): Promise<Me | null> {
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
     const id = loadAnnotator();
-    return id ? { subject: id, role: "annotator" } : null;
+    return id ? { subject: id, role: "annotator", guessed: true } : null;
   }
 }
 
