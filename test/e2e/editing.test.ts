@@ -52,6 +52,16 @@ test("handles, keyboard nudges, zoom and delete edit boxes in image pixels", asy
   frame = await imageFrame(page);
   await drag(page, toScreen(frame, 300, 200), toScreen(frame, 340, 230));
 
+  // A right-button drag pans the view and leaves the boxes alone.
+  const before = await imageFrame(page);
+  await page.mouse.move(500, 400);
+  await page.mouse.down({ button: "right" });
+  await page.mouse.move(440, 370, { steps: 3 });
+  await page.mouse.up({ button: "right" });
+  const panned = await imageFrame(page);
+  assert.ok(Math.abs(panned.x - before.x + 60) < 0.5 && Math.abs(panned.y - before.y + 30) < 0.5, "panned by the drag");
+  assert.equal(await page.locator("g.box").count(), 2);
+
   await page.keyboard.press("a");
   await currentImage(page, image);
   await waitAllSaved(page);
