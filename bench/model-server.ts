@@ -1,26 +1,27 @@
 // Model server overhead: predict on a 640×480 JPEG over REST ({"b64"}) and gRPC (DT_STRING), at
 // concurrency 1 and 8, against decoding the JPEG and running the same TensorFlow.js model in this
-// process. `boxloop serve` runs as a child process (as it would in `boxloop start`), once without
-// and once with --enable-batching. Prints p50/p99 latency, throughput and the ratios.
+// process. The server runs in this process through startModelServer, as `boxloop start` runs it,
+// once without and once with batching. Prints p50/p99 latency, throughput, the ratios and memory.
+// The default model is a conv net from proto/'s graph builder sized so that one 640×480 image costs
+// about what the real detector costs (tens of ms); a trainer export can be passed instead.
 // Usage: npm run bench -- model-server [--requests 40] [--trainer-export DIR]
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { ModelClient } from "../functions/src/model-client/model-client.ts";
 import { decodeImages } from "../local/src/model-server/image-input.ts";
+import { startModelServer } from "../local/src/model-server/index.ts";
 import { savedModelLoader } from "../local/src/model-server/saved-model-servable.ts";
+import { latestOne } from "../local/src/model-server/version-policy.ts";
 import { writeConvDetector } from "../test/model-server/conv-detector.ts";
 
 const { values: args } = parseArgs({
   options: { requests: { type: "string", default: "40" }, "trainer-export": { type: "string" } },
 });
 const requests = Number(args.requests);
-const root = join(import.meta.dirname, "..");
-const raccoon = join(root, "..", "shared", "datasets", "raccoon", "images", "raccoon-1.jpg");
+const raccoon = join(import.meta.dirname, "..", "..", "shared", "datasets", "raccoon", "images", "raccoon-1.jpg");
 
 interface Figures {
   p50: number;
@@ -32,8 +33,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function measure(concurrency: number, total: number, call: () => Promise<unknown>): Promise<Figures> {
-  for (let i = 0; i < Math.min(3, total); i++) await call(); // warm-up
+/** Runs `total` calls at `concurrency`; returns each call's latency and the elapsed time. */
+async function run(concurrency: number, total: number, call: () => Promise<unknown>) {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -46,41 +47,68 @@ async function measure(concurrency: number, total: number, call: () => Promise<u
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), perSecond: latencies.length / elapsed };
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Measures several variants in interleaved rounds (A B C A B C …), so that a change in the load of
+ * this shared machine falls on all of them alike.
+ */
+async function measure(
+  concurrency: number,
+  total: number,
+  variants: Record<string, () => Promise<unknown>>,
+): Promise<Record<string, Figures>> {
+  const rounds = 4;
+  const acc = Object.fromEntries(Object.keys(variants).map((k) => [k, { latencies: [] as number[], seconds: 0 }]));
+  for (const call of Object.values(variants)) for (let i = 0; i < 3; i++) await call(); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, call] of Object.entries(variants)) {
+      const { latencies, seconds } = await run(concurrency, Math.ceil(total / rounds), call);
+      acc[name]!.latencies.push(...latencies);
+      acc[name]!.seconds += seconds;
+    }
+  }
+  const out: Record<string, Figures> = {};
+  for (const [name, { latencies, seconds }] of Object.entries(acc)) {
+    latencies.sort((a, b) => a - b);
+    out[name] = {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      perSecond: latencies.length / seconds,
+    };
+  }
+  return out;
 }
 
 async function serve(base: string, batching: boolean) {
-  const argv = ["--import", "tsx", join(root, "local/bin/boxloop.mjs"), "serve", "--model-name", "detector"];
-  argv.push("--model-base-path", base, "--port", "0", "--rest-api-port", "0", "--host", "127.0.0.1", "--json");
-  if (batching) argv.push("--enable-batching", "--max-batch-size", "8", "--batch-timeout-micros", "2000");
-  const child = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "inherit"] });
-  const ports = await new Promise<{ grpcPort: number; restApiPort: number }>((resolve, reject) => {
-    createInterface({ input: child.stdout }).once("line", (line) => resolve(JSON.parse(line)));
-    child.once("exit", (code) => reject(new Error(`boxloop serve exited with ${code}`)));
+  const server = await startModelServer({
+    models: [{ name: "detector", basePath: base, policy: latestOne, labels: {} }],
+    grpcPort: 0,
+    restApiPort: 0,
+    host: "127.0.0.1",
+    fileSystemPollWaitSeconds: 0,
+    batching: batching ? { maxBatchSize: 8, batchTimeoutMicros: 2000 } : undefined,
+    log: () => {},
   });
-  // Peak resident memory of the server process (Linux).
-  const peakMiB = async () => {
-    const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
-    const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
-    return kb / 1024;
-  };
-  return { ...ports, peakMiB, stop: () => child.kill("SIGTERM") };
+  return { grpcPort: server.grpcPort, restApiPort: server.restPort, stop: () => server.close() };
 }
 
 const fmt = (f: Figures) =>
   `p50 ${f.p50.toFixed(1).padStart(6)} ms  p99 ${f.p99.toFixed(1).padStart(6)} ms  ${f.perSecond.toFixed(1).padStart(6)} req/s`;
 
 const base = args["trainer-export"] ?? (await mkdtemp(join(tmpdir(), "bench-ms-")));
-if (!args["trainer-export"]) await writeConvDetector(join(base, "1"), { batch: -1, inputSize: 128, width: 8, seed: 5 });
+if (!args["trainer-export"])
+  await writeConvDetector(join(base, "1"), { batch: -1, inputSize: 320, width: 16, layers: 5, seed: 5 });
 const jpeg = new Uint8Array(
   await sharp(await readFile(raccoon))
     .resize(640, 480, { fit: "fill" })
     .jpeg({ quality: 90 })
     .toBuffer(),
 );
-console.log(`model: ${args["trainer-export"] ?? "conv detector from proto/'s graph builder (128² input, 8 channels)"}`);
+console.log(
+  `model: ${args["trainer-export"] ?? "conv detector from proto/'s graph builder (320² input, 16 channels, 100 detections as the TF OD API)"}`,
+);
 console.log(`image: 640×480 JPEG, ${jpeg.length} bytes; ${requests} requests per run (×2 at concurrency 8)\n`);
 
 // Baseline: the same work in this process: decode the JPEG, run the model.
@@ -89,29 +117,39 @@ const inProcess = async () => {
   const image = await decodeImages({ dtype: "DT_STRING", shape: [1], values: [jpeg] });
   await servable.run("serving_default", { input_tensor: image });
 };
-const results: Record<string, Figures> = {};
-results["in-process c1"] = await measure(1, requests, inProcess);
-results["in-process c8"] = await measure(8, requests * 2, inProcess);
-servable.dispose();
+const plain = await serve(base, false);
+const batched = await serve(base, true);
+const client = (transport: "rest" | "grpc", server: { grpcPort: number; restApiPort: number }) =>
+  new ModelClient({
+    transport,
+    address: transport === "rest" ? `http://127.0.0.1:${server.restApiPort}` : `127.0.0.1:${server.grpcPort}`,
+    imageEncoding: "encoded",
+    timeoutMs: 60_000,
+  });
+const clients = {
+  rest: client("rest", plain),
+  grpc: client("grpc", plain),
+  "rest batching": client("rest", batched),
+  "grpc batching": client("grpc", batched),
+};
+const call = (c: ModelClient) => () => c.predict("detector", { kind: "encoded", bytes: jpeg });
 
-for (const batching of [false, true]) {
-  const server = await serve(base, batching);
-  const tag = batching ? " batching" : "";
-  for (const transport of ["rest", "grpc"] as const) {
-    const client = new ModelClient({
-      transport,
-      address: transport === "rest" ? `http://127.0.0.1:${server.restApiPort}` : `127.0.0.1:${server.grpcPort}`,
-      imageEncoding: "encoded",
-      timeoutMs: 60_000,
-    });
-    const call = () => client.predict("detector", { kind: "encoded", bytes: jpeg });
-    if (!batching) results[`${transport} c1`] = await measure(1, requests, call);
-    results[`${transport} c8${tag}`] = await measure(8, requests * 2, call);
-    client.close();
-  }
-  console.log(`boxloop serve${tag}: peak RSS ${(await server.peakMiB()).toFixed(0)} MiB`);
-  server.stop();
-}
+const results: Record<string, Figures> = {};
+const c1 = await measure(1, requests, { "in-process": inProcess, rest: call(clients.rest), grpc: call(clients.grpc) });
+for (const [k, v] of Object.entries(c1)) results[`${k} c1`] = v;
+const c8 = await measure(8, requests * 2, {
+  "in-process": inProcess,
+  rest: call(clients.rest),
+  grpc: call(clients.grpc),
+  "rest batching": call(clients["rest batching"]),
+  "grpc batching": call(clients["grpc batching"]),
+});
+for (const [k, v] of Object.entries(c8))
+  results[`${k.replace(" batching", "")} c8${k.endsWith("batching") ? " batching" : ""}`] = v;
+for (const c of Object.values(clients)) c.close();
+await plain.stop();
+await batched.stop();
+servable.dispose();
 
 for (const [name, f] of Object.entries(results)) console.log(`${name.padEnd(22)} ${fmt(f)}`);
 console.log("");
@@ -122,3 +160,6 @@ for (const t of ["rest", "grpc"]) {
     `${t} c8 throughput: batching ${ratio(`${t} c8 batching`, `${t} c8`, "perSecond")}× no batching; ${ratio(`${t} c8 batching`, "in-process c8", "perSecond")}× in-process`,
   );
 }
+console.log(
+  `\npeak RSS of this process (in-process model, then two servers with one version each): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+);

@@ -14,6 +14,8 @@ export interface ConvDetectorOptions {
   inputSize?: number;
   /** Channels of the hidden convolutions. @default 8 */
   width?: number;
+  /** Stride-2 convolutions; the detections are the (inputSize / 2^layers)² cells. @default 3 */
+  layers?: number;
   files?: Record<string, string>;
 }
 
@@ -51,8 +53,12 @@ export async function writeConvDetector(versionDir: string, o: ConvDetectorOptio
     );
   const image = g.placeholder("input_tensor", DataType.DT_UINT8, [batch, -1, -1, 3]);
   const x = g.realDiv(g.resizeBilinear(g.cast(image, DataType.DT_FLOAT), [size, size]), 255);
-  const h = conv(conv(conv(x, 3, width, 3, 2), width, width, 3, 2), width, width, 3, 2);
-  const cells = (size / 8) * (size / 8);
+  const layers = o.layers ?? 3;
+  let h = conv(x, 3, width, 3, 2);
+  for (let i = 1; i < layers; i++) h = conv(h, width, width, 3, 2);
+  const side = size / 2 ** layers;
+  if (!Number.isInteger(side)) throw new Error(`inputSize ${size} is not divisible by 2^${layers}`);
+  const cells = side * side;
   const head = g.biasAdd(g.conv2d(h, weights([1, 1, width, 5], 1), { padding: "VALID" }), weights([5], 0.1));
   const flat = g.reshape(head, [-1, cells, 5]);
   // Boxes as centre ± half size, so every box is well formed ([ymin, xmin, ymax, xmax]).

@@ -273,21 +273,21 @@ export function parsePredictRequest(
   throw invalidArgument("Missing 'inputs' or 'instances' key");
 }
 
-/** A float as TF Serving writes it: shortest text that reads back to the same float32, with `.0` on whole numbers. */
+/**
+ * A float as TF Serving writes it (TensorFlow's FloatToBuffer): 6 significant digits when they read
+ * back to the same float32, else 9; whole numbers get `.0`.
+ */
 function decimal(x: number, float32: boolean): string {
   if (Number.isNaN(x)) return "NaN";
   if (!Number.isFinite(x)) return x > 0 ? "Infinity" : "-Infinity";
-  let text = String(x);
+  let text: string;
   if (float32) {
-    for (let p = 1; p <= 9; p++) {
-      const t = x.toPrecision(p);
-      if (Math.fround(Number(t)) === x) {
-        text = String(Number(t));
-        break;
-      }
-    }
+    const short = Number(x.toPrecision(6));
+    text = String(Math.fround(short) === x ? short : Number(x.toPrecision(9)));
+  } else {
+    text = String(x);
   }
-  return /[.eE]/.test(text) ? text : `${text}.0`;
+  return text.includes(".") || text.includes("e") ? text : `${text}.0`;
 }
 
 function writeValues(tensor: HostTensor, name: string, dim: number, offset: { i: number }, out: string[]): void {
