@@ -48,6 +48,31 @@ test("the dashboard renders progress, three model versions with their plots, and
       }),
     });
   }
+  // Two runs as the workflow records them: one published v3, one failed in Train.
+  const at = (s: number) => new Date(Date.UTC(2026, 10, 4, 12, 0, s)).toISOString();
+  const run = (id: string, fields: object) =>
+    stack.store.put(
+      `campaigns/dash/runs/${id}/run.json`,
+      JSON.stringify({ id, campaignId: "dash", trigger: { kind: "answers", answers: 80 }, ...fields }),
+    );
+  await run("auto-80", {
+    status: "succeeded",
+    createdAt: at(0),
+    updatedAt: at(50),
+    modelVersion: "3",
+    steps: {
+      Snapshot: { startedAt: at(0), endedAt: at(2) },
+      Train: { startedAt: at(2), endedAt: at(44) },
+      Evaluate: { startedAt: at(44), endedAt: at(48) },
+    },
+  });
+  await run("auto-100", {
+    status: "failed",
+    createdAt: at(60),
+    updatedAt: at(65),
+    error: "trainer exited with code 1",
+    steps: { Snapshot: { startedAt: at(60), endedAt: at(61) }, Train: { startedAt: at(61), endedAt: at(65) } },
+  });
   // Two answers, so progress has something to show.
   const annotate = await openAnnotate(browser.context, stack, campaign);
   let image = await currentImage(annotate);
@@ -86,6 +111,10 @@ test("the dashboard renders progress, three model versions with their plots, and
     "v2",
     "v1",
   ]);
+  const runRows = await page.locator("#runs tbody tr").allTextContents();
+  assert.equal(runRows.length, 2);
+  assert.match(runRows[1]!, /auto-80.*succeeded.*50\.0 s.*Snapshot 2\.0 s · Train 42\.0 s · Evaluate 4\.0 s.*v3/);
+  assert.match(runRows[0]!, /auto-100.*failed.*Train 4\.0 s.*trainer exited with code 1/);
   await page.screenshot({ path: join(artifacts, "dashboard.png"), fullPage: true });
 
   // Roll back to v1 (republished as v4, so TF Serving's latest policy serves it), then train.
@@ -102,13 +131,12 @@ test("the dashboard renders progress, three model versions with their plots, and
   assert.equal(await page.locator("#plots svg.plot").nth(0).locator("circle").count(), 6, "the copy is not plotted");
 
   await page.locator("#start-training").click();
-  await page.waitForSelector("#runs tbody tr");
-  const runs = await stack.api<{ runs: { status: string; trigger: { kind: string } }[] }>(
-    "GET",
-    "/campaigns/dash/training-runs",
+  await page.waitForFunction(() => document.querySelectorAll("#runs tbody tr").length === 3);
+  assert.match((await page.locator("#runs tbody tr").first().textContent()) ?? "", /manual.*queued/);
+  assert.deepEqual(
+    stack.started.map((s) => s.trigger?.kind),
+    ["manual"],
   );
-  assert.equal(runs.runs.length, 1);
-  assert.equal(runs.runs[0]!.trigger.kind, "manual");
 
   // Settings round-trip.
   await page.locator("#settings input[name=threshold]").fill("0.35");

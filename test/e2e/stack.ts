@@ -9,8 +9,8 @@ import { type AppDeps, createApp } from "@boxloop/functions/app";
 import { localTokens } from "@boxloop/functions/auth/local-tokens";
 import type { Predictor } from "@boxloop/functions/predictions/port";
 import { LocalStore } from "@boxloop/functions/storage/local";
-import { storedTrainingRuns } from "@boxloop/functions/training/stored";
-import { workflowModels } from "@boxloop/functions/workflow/training-runs";
+import type { WorkflowInput } from "@boxloop/functions/workflow/context";
+import { workflowModels, workflowTrainingRuns } from "@boxloop/functions/workflow/training-runs";
 import { serve } from "@hono/node-server";
 
 const repo = join(import.meta.dirname, "..", "..");
@@ -48,6 +48,8 @@ export interface Stack {
   dataDir: string;
   modelsDir: string;
   store: LocalStore;
+  /** Workflow executions the API asked for. */
+  started: WorkflowInput[];
   /** Every request that reached the server: method and path. */
   requests: { method: string; path: string }[];
   api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<T>;
@@ -69,10 +71,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     currentVersion: (campaign) => predictor?.currentVersion(campaign) ?? Promise.resolve(null),
     predict: (input) => predictor?.predict(input) ?? Promise.resolve(null),
   };
+  const started: WorkflowInput[] = [];
   const deps: AppDeps = {
     store,
     auth: localTokens(store, adminToken),
-    trainingRuns: storedTrainingRuns(store),
+    // Runs are recorded as the workflow records them; nothing trains here (the loop's tests do that).
+    trainingRuns: workflowTrainingRuns(store, {
+      start: async (input) => {
+        started.push(input);
+        return { executionId: `e2e-${started.length}` };
+      },
+    }),
     models: workflowModels(store, new LocalStore(modelsDir)),
     importRoots: [tmpdir(), raccoon],
     webDir,
@@ -110,6 +119,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     modelsDir,
     store,
     requests,
+    started,
     api,
     setPredictor(p) {
       predictor = p;

@@ -94,6 +94,10 @@ export interface TrainingRun {
   error?: string;
   modelVersion?: string;
   metrics?: Record<string, number>;
+  /** Step timings, when the workflow records them. */
+  steps?: Record<string, { startedAt: string; endedAt?: string }>;
+  /** Why a run was skipped or not promoted, when the workflow says. */
+  reason?: string;
 }
 
 export const exportFormats = ["coco", "voc", "yolo", "csv", "tfrecord"] as const;

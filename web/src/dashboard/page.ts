@@ -184,19 +184,18 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
             "Start training",
           ),
           table(
-            ["run", "trigger", "state", "step", "started", "updated", "took", "model", "error"],
+            ["run", "trigger", "state", "started", "took", "steps", "model", "error"],
             runs.map((r) => {
               const done = r.status !== "queued" && r.status !== "running";
               return [
                 r.id,
                 r.trigger.kind + (r.trigger.answers ? ` (${r.trigger.answers} answers)` : ""),
                 h("span", { class: `state state-${r.status}` }, r.status),
-                r.step ?? "",
                 time(r.createdAt),
-                time(r.updatedAt),
                 duration(r.createdAt, done ? r.updatedAt : null),
+                stepTimings(r),
                 r.modelVersion === undefined ? "–" : `v${r.modelVersion}`,
-                r.error ?? "",
+                r.error ?? r.reason ?? "",
               ];
             }),
           ),
@@ -277,6 +276,13 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
   }
 
   await refresh();
+}
+
+/** "Snapshot 0.4 s · Train 41.0 s · …", the running step marked. */
+function stepTimings(r: TrainingRun): string {
+  const steps = Object.entries(r.steps ?? {}).sort((a, b) => a[1].startedAt.localeCompare(b[1].startedAt));
+  if (steps.length === 0) return r.step ?? "";
+  return steps.map(([name, s]) => `${name} ${s.endedAt ? duration(s.startedAt, s.endedAt) : "running"}`).join(" · ");
 }
 
 function pt(x: number | undefined, y: number | undefined): [number, number][] {
