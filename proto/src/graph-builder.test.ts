@@ -55,6 +55,11 @@ test("list inputs set N; scopes prefix names; names stay unique", () => {
   assert.equal(g.scope("head", () => g.identity(a)).node, "head/Identity");
   assert.equal(g.scope("head", () => g.identity(a)).node, "head/Identity_1");
   assert.equal(g.concat([a, a], 0).node, "ConcatV2");
+  // TensorFlow's importer would rename one of "Relu" and "relu"; the builder never makes both.
+  assert.equal(g.relu(a).node, "Relu");
+  assert.equal(g.identity(a, "out").node, "out");
+  assert.throws(() => g.identity(a, "relu"), /already has a node named relu \(names are case-insensitive\)/);
+  assert.equal(g.uniqueName("RELU"), "RELU_1");
 });
 
 test("mistakes are refused with the op and node named", () => {

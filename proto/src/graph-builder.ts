@@ -34,6 +34,8 @@ export type Padding = "SAME" | "VALID";
 export class GraphBuilder {
   private readonly nodes: NodeDef[] = [];
   private readonly byName = new Map<string, NodeDef>();
+  /** TensorFlow's importer makes names unique case-insensitively, so "Equal" and "equal" would clash. */
+  private readonly lowerNames = new Set<string>();
   private readonly prefixes: string[] = [];
 
   /** Runs `fn` with the names of nodes added inside it prefixed by `prefix/`. */
@@ -49,8 +51,8 @@ export class GraphBuilder {
   /** A name not yet used in the graph, under the current scope. */
   uniqueName(base: string): string {
     const full = [...this.prefixes, base].join("/");
-    if (!this.byName.has(full)) return full;
-    for (let i = 1; ; i++) if (!this.byName.has(`${full}_${i}`)) return `${full}_${i}`;
+    if (!this.taken(full)) return full;
+    for (let i = 1; ; i++) if (!this.taken(`${full}_${i}`)) return `${full}_${i}`;
   }
 
   has(name: string): boolean {
@@ -72,7 +74,8 @@ export class GraphBuilder {
   op(op: string, inputs: (Output | Output[])[], attrs: Record<string, AttrInput>, name?: string): NodeDef {
     const def = opDef(op);
     const nodeName = name === undefined ? this.uniqueName(op) : [...this.prefixes, name].join("/");
-    if (this.byName.has(nodeName)) throw new Error(`graph already has a node named ${nodeName}`);
+    if (this.taken(nodeName))
+      throw new Error(`graph already has a node named ${nodeName} (names are case-insensitive)`);
     if (inputs.length !== def.inputs.length) {
       throw new Error(`${op} ${nodeName}: takes ${def.inputs.length} inputs, got ${inputs.length}`);
     }
@@ -99,7 +102,8 @@ export class GraphBuilder {
 
   /** Adds a ready NodeDef (e.g. an imported one) after checking that its inputs exist. */
   addNode(node: NodeDef): void {
-    if (this.byName.has(node.name)) throw new Error(`graph already has a node named ${node.name}`);
+    if (this.taken(node.name))
+      throw new Error(`graph already has a node named ${node.name} (names are case-insensitive)`);
     for (const ref of node.input) {
       const name = ref.replace(/^\^/, "").replace(/:\d+$/, "");
       if (!this.byName.has(name)) throw new Error(`node ${node.name} reads ${ref}, which is not in the graph`);
@@ -111,9 +115,14 @@ export class GraphBuilder {
     return create(GraphDefSchema, { node: [...this.nodes], versions: { producer: graphProducer } });
   }
 
+  private taken(name: string): boolean {
+    return this.lowerNames.has(name.toLowerCase());
+  }
+
   private insert(node: NodeDef): void {
     this.nodes.push(node);
     this.byName.set(node.name, node);
+    this.lowerNames.add(node.name.toLowerCase());
   }
 
   private check(o: Output): Output {

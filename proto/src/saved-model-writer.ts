@@ -17,10 +17,10 @@ export const servingTag = "serve";
 export const servingSignatureKey = "serving_default";
 export const predictMethod = "tensorflow/serving/predict";
 
-/** A signature tensor: a graph output with its static shape (-1 for unknown dims). */
+/** A signature tensor: a graph output with its static shape (-1 for unknown dims; absent: unknown rank). */
 export interface SignatureTensor {
   output: Output;
-  shape: number[];
+  shape?: number[];
 }
 
 export interface SignatureSpec {
