@@ -7,6 +7,7 @@ import { type CampaignRepo, campaignRepo } from "./campaigns/repo.ts";
 import type { Campaign } from "./campaigns/schema.ts";
 import { ApiError, fieldOf, forbidden } from "./errors.ts";
 import { Id } from "./ids.ts";
+import { type ImageMeta, loadImage } from "./images/ingest.ts";
 import { type PredictionCache, predictionCache } from "./predictions/cache.ts";
 import { noPredictor, type Predictor } from "./predictions/port.ts";
 import type { Store } from "./storage/port.ts";
@@ -52,13 +53,27 @@ export interface AppContext {
   now: () => number;
   random: () => number;
   presignSeconds: number;
+  /** An image's record; records never change once written, so they are kept in memory. */
+  image(cid: string, iid: string): Promise<ImageMeta | undefined>;
   importRoots: string[];
   bucketStore: ((bucket: string) => Store) | undefined;
 }
 
 export function buildContext(deps: AppDeps): AppContext {
   const now = deps.clock ?? Date.now;
+  const images = new Map<string, ImageMeta>();
   return {
+    async image(cid, iid) {
+      const key = `${cid}/${iid}`;
+      const hit = images.get(key);
+      if (hit !== undefined) return hit;
+      const meta = await loadImage(deps.store, cid, iid);
+      if (meta !== undefined) {
+        if (images.size > 100_000) images.clear();
+        images.set(key, meta);
+      }
+      return meta;
+    },
     store: deps.store,
     auth: deps.auth,
     campaigns: campaignRepo(deps.store, 1000, now),

@@ -29,6 +29,9 @@ export function localDeps(
     trainingRuns: storedTrainingRuns(store),
     models: storedModels(models),
     importRoots: options.importRoots ?? [],
+    // One API process owns a local store: its own writes keep the view current, listings only
+    // catch changes by other processes.
+    indexTtlMs: 10_000,
     ...(options.webDir === undefined ? {} : { webDir: options.webDir }),
     ...overrides,
     store,

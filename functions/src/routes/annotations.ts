@@ -7,7 +7,6 @@ import type { Campaign } from "../campaigns/schema.ts";
 import { type AppContext, errorResponses, ImageParams, isMember, requireSelf, router } from "../context.ts";
 import { ApiError, forbidden, invalid, notFound } from "../errors.ts";
 import { Id } from "../ids.ts";
-import { loadImage } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
 import { readLease, releaseLease } from "../tasks/lease.ts";
@@ -48,7 +47,7 @@ export function annotationRoutes(ctx: AppContext) {
       const { campaign } = await ctx.campaigns.load(cid, principal);
       if (principal.role !== "admin" && !isMember(campaign, annotator))
         throw forbidden(`${annotator} is not a member of ${cid}`, "annotator");
-      const image = await loadImage(ctx.store, cid, iid);
+      const image = await ctx.image(cid, iid);
       if (image === undefined) throw notFound(`image ${iid}`, "iid");
       const input = c.req.valid("json");
       const labels = new Set(campaign.labels);

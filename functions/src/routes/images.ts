@@ -224,7 +224,7 @@ export function imageRoutes(ctx: AppContext) {
     async (c) => {
       const { cid, iid } = c.req.valid("param");
       await ctx.campaigns.load(cid, c.get("principal"));
-      const image = await loadImage(ctx.store, cid, iid);
+      const image = await ctx.image(cid, iid);
       if (image === undefined) throw notFound(`image ${iid}`, "iid");
       const url = await ctx.store.presignGet(layout.imageBytes(cid, iid, image.ext), { expiresIn: ctx.presignSeconds });
       const page = await ctx.store.list(layout.imageAnnotations(cid, iid));

@@ -4,7 +4,6 @@ import { clip } from "../annotations/geometry.ts";
 import { Annotation, Box } from "../annotations/schema.ts";
 import { type AppContext, adminOnly, errorResponses, ImageParams, requireAdmin, router } from "../context.ts";
 import { ApiError, forbidden, invalid, notFound } from "../errors.ts";
-import { loadImage } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
 import { Consolidated, consolidate } from "../review/consolidate.ts";
 import { getJson, isPreconditionFailed, listAll } from "../storage/port.ts";
@@ -54,7 +53,7 @@ export function reviewRoutes(ctx: AppContext) {
       const { campaign } = await ctx.campaigns.load(cid, principal);
       const reviewer = campaign.members.some((m) => m.id === principal.subject && m.role === "reviewer");
       if (principal.role !== "admin" && !reviewer) throw forbidden("admins and reviewers only");
-      if ((await loadImage(ctx.store, cid, iid)) === undefined) throw notFound(`image ${iid}`, "iid");
+      if ((await ctx.image(cid, iid)) === undefined) throw notFound(`image ${iid}`, "iid");
       const answers = await loadAnswers(ctx, cid, iid);
       const found = await getJson(ctx.store, layout.review(cid, iid));
       const adjudication = found === undefined ? null : Adjudication.parse(found.value);
@@ -87,7 +86,7 @@ export function reviewRoutes(ctx: AppContext) {
       const principal = c.get("principal");
       requireAdmin(principal);
       const { campaign } = await ctx.campaigns.load(cid, principal);
-      const image = await loadImage(ctx.store, cid, iid);
+      const image = await ctx.image(cid, iid);
       if (image === undefined) throw notFound(`image ${iid}`, "iid");
       const input = c.req.valid("json");
       const boxes = input.boxes.map((box, i) => {

@@ -117,7 +117,7 @@ export class Journal {
       try {
         const data = Buffer.concat(batch.map((b) => b.data));
         await segment.handle.write(data);
-        await segment.handle.datasync();
+        if (process.env.BOXLOOP_UNSAFE_NO_SYNC !== "1") await segment.handle.datasync();
         segment.bytes += data.length;
         segment.unapplied += batch.length;
         for (const b of batch) b.resolve(segment);

@@ -6,7 +6,18 @@
 // stolen from dead processes), so conditional writes hold across processes too.
 // ETags come from the file's inode, mtime and size: every write makes a new file, so they change.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { createReadStream } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -157,38 +168,45 @@ export class LocalStore implements Store {
     }
     await this.ready();
     const bytes = typeof body === "string" ? Buffer.from(body) : body;
-    await mkdir(dirname(target), { recursive: true });
+    this.ensureDir(dirname(target));
     const tmpPath = join(this.tmp, `${process.pid}-${++this.counter}-${randomBytes(4).toString("hex")}`);
+    const fd = openSync(tmpPath, "wx");
     let stats: Stats;
-    const handle = await open(tmpPath, "wx");
     try {
-      await handle.writeFile(bytes);
-      stats = (await handle.stat({ bigint: true })) as Stats;
+      writeSync(fd, bytes);
+      stats = fstatSync(fd, { bigint: true }) as unknown as Stats;
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
+    let renamed = false;
     try {
-      await this.mutate(key, async () => {
-        if (options.ifNoneMatch === "*" && (await this.statKey(target)) !== undefined) {
+      await this.mutate(key, options.ifNoneMatch !== undefined || options.ifMatch !== undefined, async () => {
+        if (options.ifNoneMatch === "*" && this.statKey(target) !== undefined) {
           throw new StorageError("PreconditionFailed", `${key} exists`);
         }
         if (options.ifMatch !== undefined) {
-          const current = await this.statKey(target);
+          const current = this.statKey(target);
           if (current === undefined || etagOf(current) !== options.ifMatch) {
             throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
           }
         }
-        await this.journal.write({ op: "put", key, body: bytes }, () => rename(tmpPath, target));
+        await this.journal.write({ op: "put", key, body: bytes }, async () => {
+          renameSync(tmpPath, target);
+          renamed = true;
+        });
       });
     } finally {
-      await unlink(tmpPath).catch(() => {});
+      if (!renamed) rmSync(tmpPath, { force: true });
     }
     return { etag: etagOf(stats) };
   }
 
-  /** Serialized in-process and across processes for `key`. */
-  private mutate<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.serialize(key, () => this.withFileLock(key, fn));
+  /**
+   * Serialized in-process for `key`; conditional changes also across processes (a lock file costs
+   * two more file-system metadata operations, which every journal sync then has to commit).
+   */
+  private mutate<T>(key: string, conditional: boolean, fn: () => Promise<T>): Promise<T> {
+    return this.serialize(key, conditional ? () => this.withFileLock(key, fn) : fn);
   }
 
   private async withFileLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -220,10 +238,24 @@ export class LocalStore implements Store {
     }
   }
 
-  private async statKey(path: string): Promise<Stats | undefined> {
+  /** Folders known to exist (folders are never removed). */
+  private readonly dirs = new Set<string>();
+
+  private ensureDir(dir: string): void {
+    if (this.dirs.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    this.dirs.add(dir);
+  }
+
+  // Small-file operations use the synchronous calls: on files in the page cache they take
+  // microseconds, far less than a hop through libuv's thread pool on a busy machine. Only the
+  // journal's fdatasync, which waits for the disk, stays asynchronous.
+  private statKey(path: string): Stats | undefined {
     try {
-      const s = (await stat(path, { bigint: true })) as unknown as Stats & { isFile(): boolean };
-      return s.isFile() ? s : undefined;
+      const s = statSync(path, { bigint: true, throwIfNoEntry: false }) as unknown as
+        | (Stats & { isFile(): boolean })
+        | undefined;
+      return s?.isFile() ? s : undefined;
     } catch (error) {
       if (isCode(error, "ENOENT", "ENOTDIR")) return undefined;
       throw error;
@@ -232,20 +264,20 @@ export class LocalStore implements Store {
 
   async get(key: string): Promise<StoredObject | undefined> {
     const path = this.path(key);
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(path, "r");
+      fd = openSync(path, "r");
     } catch (error) {
       if (isCode(error, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
       throw error;
     }
     try {
-      const s = (await handle.stat({ bigint: true })) as unknown as Stats & { isFile(): boolean };
+      const s = fstatSync(fd, { bigint: true }) as unknown as Stats & { isFile(): boolean };
       if (!s.isFile()) return undefined;
-      const body = new Uint8Array(await handle.readFile());
+      const body = new Uint8Array(readFileSync(fd));
       return { ...infoOf(key, s), body };
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   }
 
@@ -267,7 +299,7 @@ export class LocalStore implements Store {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const s = await this.statKey(this.path(key));
+    const s = this.statKey(this.path(key));
     return s === undefined ? undefined : infoOf(key, s);
   }
 
@@ -278,54 +310,63 @@ export class LocalStore implements Store {
     const slash = prefix.lastIndexOf("/");
     const dirKey = slash < 0 ? "" : prefix.slice(0, slash);
     const namePrefix = prefix.slice(slash + 1);
+    const after = options.cursor;
     const keys: string[] = [];
-    const walk = async (dirPath: string, keyPrefix: string, filter: string): Promise<void> => {
+    // Walks in key order (a folder `d` sorts as `d/`), skipping folders wholly at or before the
+    // cursor, and stops one key past the page to know whether there is more.
+    const walk = async (dirPath: string, keyPrefix: string, filter: string): Promise<boolean> => {
       let entries: import("node:fs").Dirent[];
       try {
         entries = await readdir(dirPath, { withFileTypes: true });
       } catch (error) {
-        if (isCode(error, "ENOENT", "ENOTDIR")) return;
+        if (isCode(error, "ENOENT", "ENOTDIR")) return false;
         throw error;
       }
-      for (const entry of entries) {
-        if (entry.name.startsWith(".") || !entry.name.startsWith(filter)) continue;
+      const sorted = entries
+        .filter((e) => !e.name.startsWith(".") && e.name.startsWith(filter) && (e.isDirectory() || e.isFile()))
+        .map((e) => ({ name: e.name, dir: e.isDirectory(), sortKey: e.isDirectory() ? `${e.name}/` : e.name }))
+        .sort((x, y) => (x.sortKey < y.sortKey ? -1 : x.sortKey > y.sortKey ? 1 : 0));
+      for (const entry of sorted) {
         const key = keyPrefix + entry.name;
-        if (entry.isDirectory()) await walk(join(dirPath, entry.name), `${key}/`, "");
-        else if (entry.isFile()) keys.push(key);
+        if (entry.dir) {
+          const inner = `${key}/`;
+          if (after !== undefined && inner < after && !after.startsWith(inner)) continue;
+          if (await walk(join(dirPath, entry.name), inner, "")) return true;
+        } else {
+          if (after !== undefined && key <= after) continue;
+          keys.push(key);
+          if (keys.length > limit) return true;
+        }
       }
+      return false;
     };
     await walk(
       dirKey === "" ? this.root : join(this.root, ...dirKey.split("/")),
       dirKey === "" ? "" : `${dirKey}/`,
       namePrefix,
     );
-    keys.sort();
-    const after = options.cursor;
-    const start = after === undefined ? 0 : keys.findIndex((k) => k > after);
-    const selected = start < 0 ? [] : keys.slice(start, start + limit);
+    const selected = keys.slice(0, limit);
+    const stats = selected.map((key) => this.statKey(this.path(key)));
     const items: ObjectInfo[] = [];
-    for (const key of selected) {
-      const s = await this.statKey(this.path(key));
-      if (s !== undefined) items.push(infoOf(key, s));
-    }
+    selected.forEach((key, i) => {
+      const st = stats[i];
+      if (st !== undefined) items.push(infoOf(key, st));
+    });
     const last = selected.at(-1);
-    const more = start >= 0 && start + limit < keys.length;
-    return more && last !== undefined ? { items, cursor: last } : { items };
+    return keys.length > limit && last !== undefined ? { items, cursor: last } : { items };
   }
 
   async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
     const path = this.path(key);
     await this.ready();
-    await this.mutate(key, async () => {
-      const current = await this.statKey(path);
+    await this.mutate(key, options.ifMatch !== undefined, async () => {
+      const current = this.statKey(path);
       if (options.ifMatch !== undefined && (current === undefined || etagOf(current) !== options.ifMatch)) {
         throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
       }
       if (current === undefined) return;
       await this.journal.write({ op: "delete", key }, async () => {
-        await unlink(path).catch((error) => {
-          if (!isCode(error, "ENOENT", "ENOTDIR")) throw error;
-        });
+        rmSync(path, { force: true });
       });
     });
   }

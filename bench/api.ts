@@ -1,0 +1,190 @@
+// The annotation API on loopback with the local-directory store, loaded by autocannon at 100
+// connections: `tasks:next` (predictions cached) and annotation PUT, each beside a bare Hono route
+// measured in the same run (same server library, separate process), printed as ratios.
+// Goals: ≥ 1,000 answers/s, p99 ≤ 50 ms, ≥ 0.25 of the bare route's throughput.
+// `npm run bench -- api [--images 5000] [--seconds 5] [--connections 100]`
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import type { Annotation } from "@boxloop/functions/annotations/schema";
+import { ingestImage } from "@boxloop/functions/images/ingest";
+import { layout } from "@boxloop/functions/layout";
+import { LocalStore } from "@boxloop/functions/storage/local";
+import { png } from "@boxloop/functions/testing/png";
+import autocannon from "autocannon";
+
+const { values } = parseArgs({
+  options: {
+    images: { type: "string", default: "5000" },
+    seconds: { type: "string", default: "5" },
+    connections: { type: "string", default: "100" },
+  },
+});
+const imageCount = Number(values.images);
+const duration = Number(values.seconds);
+const connections = Number(values.connections);
+const adminToken = "bench-admin-token-0123456789abcdef";
+const dir = mkdtempSync(join(tmpdir(), "boxloop-bench-api-"));
+const children: ChildProcess[] = [];
+
+async function spawnServer(args: string[]): Promise<string> {
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, "--import", "tsx", join(import.meta.dirname, "support", "api-server.ts"), ...args],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, UV_THREADPOOL_SIZE: "16" },
+    },
+  );
+  children.push(child);
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return (JSON.parse(line) as { url: string }).url;
+}
+
+/** A campaign of `imageCount` images, every prediction cached; returns 1,000 already answered, to re-PUT. */
+async function seed(): Promise<string[]> {
+  const store = new LocalStore(join(dir, "data"));
+  const campaign = {
+    id: "bench",
+    name: "Bench",
+    labels: ["a", "b"],
+    threshold: 0.5,
+    owner: "admin",
+    members: [],
+    retrainEvery: 0,
+    schedule: null,
+    heldOutFraction: 0.2,
+    strategy: "uncertain" as const,
+    randomFraction: 0.2,
+    answersPerImage: 2,
+    leaseSeconds: 5,
+    modelName: "bench",
+    createdAt: new Date().toISOString(),
+  };
+  await store.put(layout.campaign("bench"), JSON.stringify(campaign));
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < imageCount) {
+        const i = next++;
+        const { image } = await ingestImage(store, campaign, png(64, 48, i + 1), `img-${i}.png`, new Date());
+        const prediction = {
+          modelVersion: "1",
+          boxes: [{ label: "a", x: 4, y: 4, width: 20, height: 20, score: ((i * 37) % 100) / 100 }],
+        };
+        await store.put(layout.prediction("bench", "1", image.id), JSON.stringify(prediction));
+        if (i < 1000) {
+          ids.push(image.id);
+          const answer: Annotation = {
+            campaignId: "bench",
+            imageId: image.id,
+            annotator: "putter",
+            answer: "accept",
+            boxes: [],
+            modelVersion: null,
+            durationMs: 1,
+            fates: null,
+            submittedAt: new Date().toISOString(),
+            by: "admin",
+          };
+          await store.put(layout.annotation("bench", image.id, "putter"), JSON.stringify(answer));
+        }
+      }
+    }),
+  );
+  await store.close();
+  return ids;
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  codes: string;
+}
+
+async function load(options: autocannon.Options): Promise<Figures> {
+  const result = await autocannon({ connections, duration, ...options });
+  const codes = Object.entries(result.statusCodeStats ?? {})
+    .map(([code, stat]) => `${code}:${(stat as { count: number }).count}`)
+    .join(" ");
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, codes };
+}
+
+const line = (name: string, f: Figures) =>
+  `${name.padEnd(34)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   [${f.codes}]`;
+
+try {
+  console.log(`seeding ${imageCount} images with cached predictions…`);
+  const putIds = await seed();
+  const api = await spawnServer(["--data-dir", dir, "--admin-token", adminToken]);
+  const bare = await spawnServer(["--bare"]);
+  const auth = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+  // warm up: the first tasks:next builds the campaign's in-memory view
+  await fetch(`${api}/api/v1/campaigns/bench/tasks:next`, {
+    method: "POST",
+    headers: auth,
+    body: '{"annotator":"warm"}',
+  });
+
+  let n = 0;
+  const nextTask = await load({
+    url: `${api}/api/v1/campaigns/bench/tasks:next`,
+    method: "POST",
+    headers: auth,
+    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ annotator: `ann${n++ % 1000}` }) }) }],
+  });
+  const bareNext = await load({ url: `${bare}/bare`, method: "POST", headers: auth, body: '{"annotator":"ann1"}' });
+  const answer = JSON.stringify({
+    answer: "accept",
+    boxes: [
+      { label: "a", x: 5, y: 5, width: 20, height: 18 },
+      { label: "b", x: 30, y: 10, width: 10, height: 10 },
+    ],
+    modelVersion: "1",
+    durationMs: 1500,
+  });
+  let k = 0;
+  const put = await load({
+    url: `${api}/api/v1/campaigns/bench/images/x/annotations/putter`,
+    method: "PUT",
+    headers: auth,
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          path: `/api/v1/campaigns/bench/images/${putIds[k++ % putIds.length]}/annotations/putter`,
+          body: answer,
+        }),
+      },
+    ],
+  });
+  const barePut = await load({ url: `${bare}/bare`, method: "PUT", headers: auth, body: answer });
+
+  console.log(`\nAPI on loopback, local-directory store, ${connections} connections, ${duration} s each`);
+  console.log(line("tasks:next (predictions cached)", nextTask));
+  console.log(line("bare Hono POST", bareNext));
+  console.log(line("annotation PUT (durable)", put));
+  console.log(line("bare Hono PUT", barePut));
+  console.log(
+    `\nratio to bare: tasks:next ${(nextTask.rps / bareNext.rps).toFixed(3)}, PUT ${(put.rps / barePut.rps).toFixed(3)}  (goal ≥ 0.25)`,
+  );
+  console.log(
+    `answers/s: ${put.rps.toFixed(0)} (goal ≥ 1000); p99: tasks:next ${nextTask.p99} ms, PUT ${put.p99} ms (goal ≤ 50 ms)`,
+  );
+} finally {
+  for (const child of children) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill();
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
