@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { registerAllGradients } from "./gradients.ts";
 import { installWasmGradients } from "./wasm-grads.ts";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -17,9 +18,7 @@ export interface BackendReport {
   reason: string;
 }
 
-// tfjs-core's CommonJS entry registers no gradients; its ESM build does, with extensionless imports that
-// only a CommonJS resolver follows. Both copies share tfjs' global engine and registries.
-createRequire(import.meta.url)("@tensorflow/tfjs-core/dist/register_all_gradients.js");
+registerAllGradients();
 
 let chosen: BackendReport | undefined;
 

@@ -8,6 +8,7 @@ import { importTfjsGraphModel, readTfjsGraphModel } from "@boxloop/proto/tfjs-gr
 import type * as tf from "@tensorflow/tfjs-core";
 import type { DecodeOptions } from "./decode.ts";
 import type { HeadWeights } from "./head.ts";
+import type { ResizeMode } from "./image.ts";
 import { featureNode, featureStride, inputNode, pretrainedPath } from "./pretrained.ts";
 
 const F = DataType.DT_FLOAT;
@@ -32,14 +33,19 @@ export async function buildExportGraph(
   head: HeadWeights,
   size: number,
   decode: DecodeOptions,
+  resize: ResizeMode = "letterbox",
   modelJsonPath = pretrainedPath(),
 ): Promise<ExportGraph> {
   const g = new GraphBuilder();
   const input = g.placeholder("input_tensor", DataType.DT_UINT8, [1, -1, -1, 3]);
 
-  // Letterbox: scale the long side to `size`, pad bottom/right with zeros.
+  // Letterbox: scale the long side to `size`, pad bottom/right with zeros (or stretch to size×size).
   const { image, contentH, contentW } = g.scope("preprocess", () => {
     const x = g.cast(input, F);
+    if (resize === "stretch") {
+      const image = g.resizeBilinear(x, [size, size], { halfPixelCenters: true });
+      return { image, contentH: g.operand(size, F), contentW: g.operand(size, F) };
+    }
     const shape = g.shape(input);
     const h = g.cast(g.stridedSlice(shape, [1], [2], [1], { shrinkAxis: 1 }), F);
     const w = g.cast(g.stridedSlice(shape, [2], [3], [1], { shrinkAxis: 1 }), F);

@@ -2,7 +2,7 @@
 // heap, so that training steps only run the head.
 import * as tf from "@tensorflow/tfjs-core";
 import { type AugmentationSpec, augment, type NormBox } from "./augment.ts";
-import { letterbox, letterboxSize, type RgbImage } from "./image.ts";
+import { contentSize, networkInput, type ResizeMode, type RgbImage } from "./image.ts";
 import { featureStride, type Pretrained } from "./pretrained.ts";
 import { seededRng } from "./random.ts";
 import type { PixelBox } from "./targets.ts";
@@ -22,6 +22,7 @@ export function featuresOf(
   boxes: NormBox[],
   augmentations: AugmentationSpec[],
   seed: number | undefined,
+  resize: ResizeMode = "letterbox",
 ): CachedFeatures {
   return tf.tidy(() => {
     let sample = {
@@ -30,8 +31,8 @@ export function featuresOf(
     };
     if (seed !== undefined) sample = augment(sample, augmentations, seededRng(seed));
     const [h, w] = sample.image.shape;
-    const content = letterboxSize(w, h, pre.size);
-    const input = tf.expandDims(letterbox(sample.image, pre.size)) as tf.Tensor4D;
+    const content = contentSize(w, h, pre.size, resize);
+    const input = tf.expandDims(networkInput(sample.image, pre.size, resize)) as tf.Tensor4D;
     const f = pre.features(input);
     const grid = pre.size / featureStride;
     return {

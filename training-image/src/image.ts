@@ -50,3 +50,15 @@ export function letterbox(image: tf.Tensor3D, size: number): tf.Tensor3D {
 export function resizeFixed(image: tf.Tensor3D, height: number, width: number): tf.Tensor3D {
   return tf.tidy(() => tf.image.resizeBilinear(tf.cast(image, "float32"), [height, width], false, true));
 }
+
+export type ResizeMode = "letterbox" | "stretch";
+
+/** The network input for an image: letterboxed (keep_aspect_ratio_resizer) or stretched (fixed_shape_resizer). */
+export function networkInput(image: tf.Tensor3D, size: number, mode: ResizeMode): tf.Tensor3D {
+  return mode === "letterbox" ? letterbox(image, size) : resizeFixed(image, size, size);
+}
+
+/** The part of the network input the image covers, in input pixels. */
+export function contentSize(width: number, height: number, size: number, mode: ResizeMode) {
+  return mode === "letterbox" ? letterboxSize(width, height, size) : { width: size, height: size };
+}

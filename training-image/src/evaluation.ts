@@ -1,0 +1,70 @@
+// Evaluates a predictor on labelled images with the COCO / VOC metrics of ./eval.
+import type { NormBox } from "./augment.ts";
+import type { TrainImage } from "./dataset.ts";
+import type { Detections } from "./decode.ts";
+import { type Detection, type EvalImage, type Evaluation, evaluate } from "./eval/index.ts";
+import { decodeImage, type RgbImage } from "./image.ts";
+import type { Predictor } from "./predict.ts";
+import type { ProgressSink } from "./progress.ts";
+
+export interface ModelEvaluation extends Evaluation {
+  images: number;
+  skippedImages: number;
+  seconds: number;
+}
+
+export interface EvaluatedImage {
+  key: string;
+  image: RgbImage;
+  detections: Detections;
+}
+
+function toPixels(labels: string[], boxes: NormBox[], w: number, h: number) {
+  return boxes.map((b) => ({
+    label: labels[b.cls]!,
+    xmin: b.xmin * w,
+    ymin: b.ymin * h,
+    xmax: b.xmax * w,
+    ymax: b.ymax * h,
+  }));
+}
+
+export async function evaluateModel(
+  predictor: Predictor,
+  images: TrainImage[],
+  labels: string[],
+  options: { progress?: ProgressSink; limit?: number; keep?: (e: EvaluatedImage, index: number) => void } = {},
+): Promise<ModelEvaluation> {
+  const t0 = performance.now();
+  const list = options.limit && options.limit > 0 ? images.slice(0, options.limit) : images;
+  const evalImages: EvalImage[] = [];
+  let skipped = 0;
+  for (const [i, item] of list.entries()) {
+    let rgb: RgbImage;
+    try {
+      rgb = await decodeImage(await item.load());
+    } catch {
+      skipped++;
+      continue;
+    }
+    const d = await predictor.predict(rgb);
+    const detections: Detection[] = [];
+    for (let n = 0; n < d.count; n++) {
+      const label = labels[Math.round(d.classes[n]!) - 1];
+      if (label === undefined) continue;
+      detections.push({
+        label,
+        score: d.scores[n]!,
+        ymin: d.boxes[n * 4]! * rgb.height,
+        xmin: d.boxes[n * 4 + 1]! * rgb.width,
+        ymax: d.boxes[n * 4 + 2]! * rgb.height,
+        xmax: d.boxes[n * 4 + 3]! * rgb.width,
+      });
+    }
+    evalImages.push({ id: item.key, groundTruth: toPixels(labels, item.boxes, rgb.width, rgb.height), detections });
+    options.keep?.({ key: item.key, image: rgb, detections: d }, i);
+    options.progress?.({ phase: "eval", done: i + 1, total: list.length });
+  }
+  const result = evaluate({ categories: labels, images: evalImages });
+  return { ...result, images: evalImages.length, skippedImages: skipped, seconds: (performance.now() - t0) / 1000 };
+}
