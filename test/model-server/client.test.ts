@@ -1,10 +1,11 @@
 // The API's ModelClient against a running model server: the same boxes over REST and gRPC, pixels
 // or encoded bytes; the Predictor adapter; and a dead server failing fast through the breaker.
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Campaign } from "../../functions/src/campaigns/schema.ts";
-import { labelMapFromList } from "../../functions/src/model-client/detections.ts";
+import { labelMapFromBoxloopJson, labelMapFromList } from "../../functions/src/model-client/detections.ts";
 import { CircuitOpenError, ModelServerError } from "../../functions/src/model-client/errors.ts";
 import { ModelClient } from "../../functions/src/model-client/model-client.ts";
 import { modelClientPredictor } from "../../functions/src/model-client/predictor.ts";
@@ -13,11 +14,15 @@ import { type Photo, raccoonPhoto, startTestServer, type TestServer, tempDir } f
 
 let server: TestServer;
 let photo: Photo;
+let base: string;
 const labels = labelMapFromList(["raccoon"]);
 
 before(async () => {
-  const base = await tempDir();
-  await writeConvDetector(join(base, "1"), { seed: 3 });
+  base = await tempDir();
+  await writeConvDetector(join(base, "1"), {
+    seed: 3,
+    files: { "boxloop.json": JSON.stringify({ labels: ["procyon"] }) },
+  });
   photo = await raccoonPhoto("raccoon-3.jpg");
   server = await startTestServer(base);
 });
@@ -78,7 +83,11 @@ test("latestVersion: the newest AVAILABLE version, null for an unknown model", a
 test("the Predictor gives the campaign's labels and threshold, and null without a model", async () => {
   const client = new ModelClient({ transport: "rest", address: server.rest });
   const predictor = modelClientPredictor(client);
-  const campaign = { modelName: "detector", labels: ["raccoon", "dog"], threshold: 0.6 } as Campaign;
+  const raw = await client.predict("detector", { kind: "encoded", bytes: photo.jpeg });
+  const scores = Array.from(raw.outputs.detection_scores!.values).sort((a, b) => a - b);
+  const k = Math.floor(scores.length / 2);
+  const threshold = (scores[k - 1]! + scores[k]!) / 2;
+  const campaign = { modelName: "detector", labels: ["raccoon", "dog"], threshold } as Campaign;
   assert.equal(await predictor.currentVersion(campaign), "1");
   const input = {
     campaign,
@@ -91,9 +100,19 @@ test("the Predictor gives the campaign's labels and threshold, and null without 
   };
   const prediction = await predictor.predict(input);
   assert.equal(prediction?.modelVersion, "1");
-  assert.ok(prediction!.boxes.every((b) => b.label === "raccoon" && b.score >= 0.6));
+  assert.equal(prediction!.boxes.length, scores.length - k, "the boxes above the median score");
+  assert.ok(prediction!.boxes.every((b) => b.label === "raccoon" && b.score >= threshold));
   const none = await predictor.predict({ ...input, campaign: { ...campaign, modelName: "nope" } as Campaign });
   assert.equal(none, null);
+
+  // With the version's own label map (boxloop.json), its labels win over the campaign's.
+  const fromFile = modelClientPredictor(client, {
+    labelMap: async (_model, version) =>
+      labelMapFromBoxloopJson(JSON.parse(await readFile(join(base, String(version), "boxloop.json"), "utf8"))),
+  });
+  const labelled = await fromFile.predict(input);
+  assert.equal(labelled!.boxes.length, scores.length - k);
+  assert.ok(labelled!.boxes.every((b) => b.label === "procyon"));
 });
 
 test("a dead server: retries, then the breaker opens and calls fail at once", async () => {

@@ -9,6 +9,7 @@ import { after, before, test } from "node:test";
 import { PredictRequestSchema, type PredictResponse } from "@boxloop/proto/gen/tensorflow_serving/apis/predict_pb";
 import { DataType, fromTensorProto, toTensorProto } from "@boxloop/proto/tensor";
 import { create } from "@bufbuild/protobuf";
+import sharp from "sharp";
 import { referee } from "../support/referee.ts";
 import { writeConvDetector } from "./conv-detector.ts";
 import {
@@ -116,6 +117,14 @@ test("REST (row, columnar, b64 JPEG), gRPC, TF Serving's Python stubs and real T
   const columnar = await postJson(url, { inputs: { input_tensor: [nestedPixels(photo)] } });
   assert.equal(columnar.status, 200);
   const colOut = columnar.json.outputs as Record<string, unknown>;
+
+  // A PNG of the very pixels decodes to them exactly: the same answer as the pixels themselves.
+  const png = await sharp(photo.pixels, { raw: { width: photo.width, height: photo.height, channels: 3 } })
+    .png()
+    .toBuffer();
+  const fromPng = await postJson(url, { instances: [{ b64: png.toString("base64") }] });
+  assert.equal(fromPng.status, 200, JSON.stringify(fromPng.json));
+  assert.deepEqual(fromPng.json, row.json);
 
   const encoded = await postJson(url, { instances: [{ b64: Buffer.from(photo.jpeg).toString("base64") }] });
   assert.equal(encoded.status, 200, JSON.stringify(encoded.json));

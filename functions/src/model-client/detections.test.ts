@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { labelMapFromList, toPixelBoxes } from "./detections.ts";
+import { labelMapFromBoxloopJson, labelMapFromList, toPixelBoxes } from "./detections.ts";
 
 test("maps normalized boxes to pixels, applies the threshold, drops unknown classes and degenerate boxes", () => {
   const boxes = toPixelBoxes(
@@ -29,4 +29,16 @@ test("num_detections limits the boxes read", () => {
     { width: 10, height: 10, labels: labelMapFromList(["a"]), threshold: 0 },
   );
   assert.equal(boxes.length, 1);
+});
+
+test("the label map of a boxloop.json", () => {
+  assert.deepEqual(
+    [...labelMapFromBoxloopJson({ labels: ["raccoon", "dog"], metrics: {} })!],
+    [
+      [1, "raccoon"],
+      [2, "dog"],
+    ],
+  );
+  assert.equal(labelMapFromBoxloopJson({ metrics: {} }), undefined);
+  assert.equal(labelMapFromBoxloopJson(null), undefined);
 });

@@ -56,3 +56,10 @@ export function toPixelBoxes(out: DetectionOutputs, o: BoxOptions): PixelBox[] {
 export function labelMapFromList(labels: readonly string[]): Map<number, string> {
   return new Map(labels.map((l, i) => [i + 1, l]));
 }
+
+/** The label map in a version's boxloop.json (`labels`, class 1 first), or undefined when it has none. */
+export function labelMapFromBoxloopJson(value: unknown): Map<number, string> | undefined {
+  const labels = (value as { labels?: unknown } | null | undefined)?.labels;
+  if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l) => typeof l === "string")) return undefined;
+  return labelMapFromList(labels as string[]);
+}

@@ -7,11 +7,25 @@ import { labelMapFromList } from "./detections.ts";
 import type { ModelClient } from "./model-client.ts";
 
 export interface ModelClientPredictorOptions {
-  /** The label map of a model version; undefined falls back to the campaign's labels. */
+  /**
+   * The label map of a model version, e.g. `labelMapFromBoxloopJson` of its boxloop.json; undefined
+   * (or a failure) falls back to the campaign's labels.
+   */
   labelMap?: (modelName: string, version: number) => Promise<ReadonlyMap<number, string> | undefined>;
 }
 
 export function modelClientPredictor(client: ModelClient, options: ModelClientPredictorOptions = {}): Predictor {
+  // A published version never changes, so its label map is read once.
+  const labelMaps = new Map<string, Promise<ReadonlyMap<number, string> | undefined>>();
+  const labelMap = (model: string, version: number) => {
+    const key = `${model}/${version}`;
+    let found = labelMaps.get(key);
+    if (!found) {
+      found = options.labelMap?.(model, version).catch(() => undefined) ?? Promise.resolve(undefined);
+      labelMaps.set(key, found);
+    }
+    return found;
+  };
   return {
     async currentVersion(campaign: Campaign) {
       const version = await client.latestVersion(campaign.modelName);
@@ -23,8 +37,7 @@ export function modelClientPredictor(client: ModelClient, options: ModelClientPr
       const result = await client.detect(campaign.modelName, input.bytes, {
         width: input.width,
         height: input.height,
-        labels: async (version) =>
-          (await options.labelMap?.(campaign.modelName, version)) ?? labelMapFromList(campaign.labels),
+        labels: async (version) => (await labelMap(campaign.modelName, version)) ?? labelMapFromList(campaign.labels),
         threshold: campaign.threshold,
       });
       if (result === null) return null;
