@@ -83,6 +83,7 @@ export {
 export {
   frameRecord,
   maskedCrc32c,
+  readTFRecordBatches,
   readTFRecords,
   TFRecordError,
   type TFRecordSource,

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import {
   frameRecord,
   maskedCrc32c,
+  readTFRecordBatches,
   readTFRecords,
   TFRecordError,
   TFRecordWriter,
@@ -180,4 +181,51 @@ test("reading streams: 512 MiB of records pass through with a small, bounded amo
   }
   assert.equal(total, 512 << 20);
   assert.ok(peak < 160e6, `memory grew by ${(peak / 1e6).toFixed(0)} MB while reading 537 MB`);
+});
+
+test("batches hold a chunk's complete records, at most 1024, in file order", async () => {
+  const records = Array.from({ length: 3000 }, (_, i) => Buffer.from(`record ${i}`));
+  const file = Buffer.concat(records.map((r) => frameRecord(r)));
+  const sizes: number[] = [];
+  const back: Buffer[] = [];
+  for await (const batch of readTFRecordBatches(file)) {
+    sizes.push(batch.length);
+    for (const r of batch) back.push(Buffer.from(r));
+  }
+  assert.deepEqual(sizes, [1024, 1024, 952]);
+  assert.deepEqual(back, records);
+
+  // Split into two chunks in the middle of record 10: the first batch ends before it, the second starts with it.
+  const cut = records.slice(0, 10).reduce((n, r) => n + r.length + 16, 0) + 5;
+  const perChunk: number[] = [];
+  for await (const batch of readTFRecordBatches(Readable.from([file.subarray(0, cut), file.subarray(cut)]))) {
+    perChunk.push(batch.length);
+  }
+  assert.deepEqual(perChunk, [10, 1024, 1024, 942]);
+});
+
+test("stopping early closes the source", async () => {
+  let closed = false;
+  async function* source() {
+    try {
+      for (let i = 0; i < 5; i++) yield frameRecord(Buffer.from([i]));
+    } finally {
+      closed = true;
+    }
+  }
+  for await (const r of readTFRecords(source())) {
+    assert.deepEqual(Buffer.from(r), Buffer.from([0]));
+    break;
+  }
+  assert.ok(closed);
+});
+
+test("records come in order even when next() is called again before the last one settled", async () => {
+  const chunks = [0, 2].map((i) => Buffer.concat([frameRecord(Buffer.from([i])), frameRecord(Buffer.from([i + 1]))]));
+  const it = readTFRecords(Readable.from(chunks));
+  const got = await Promise.all([it.next(), it.next(), it.next(), it.next(), it.next()]);
+  assert.deepEqual(
+    got.map((r) => (r.done ? "done" : r.value[0])),
+    [0, 1, 2, 3, "done"],
+  );
 });

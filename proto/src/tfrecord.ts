@@ -63,53 +63,103 @@ export function frameRecord(data: Uint8Array): Buffer {
 
 export type TFRecordSource = string | Readable | AsyncIterable<Uint8Array> | Uint8Array;
 
+/** At most this many records per batch, so a big in-memory source is not split into one huge array. */
+const BATCH = 1024;
+
 /**
  * Yields each record's data. A path is read in 1 MiB chunks. A record that fits in one chunk is
  * yielded as a view of that chunk, so copy it if you keep many small records from a huge file.
  */
-export async function* readTFRecords(source: TFRecordSource): AsyncGenerator<Uint8Array> {
-  const name = typeof source === "string" ? source : undefined;
-  const reader = new ChunkReader(chunksOf(source));
-  try {
-    let offset = 0;
+export function readTFRecords(source: TFRecordSource): AsyncGenerator<Uint8Array, void, undefined> {
+  return new RecordsOfBatches(readTFRecordBatches(source));
+}
+
+/**
+ * Hands out a batch's records one by one. An async generator that loops over the batch would cost
+ * a few promises per record, more than reading and checking a small record.
+ */
+class RecordsOfBatches implements AsyncGenerator<Uint8Array, void, undefined> {
+  private batch: Uint8Array[] = [];
+  private next_ = 0;
+  private refilling: Promise<IteratorResult<Uint8Array, void>> | undefined;
+
+  constructor(private readonly batches: AsyncGenerator<Uint8Array[], void, undefined>) {}
+
+  next(): Promise<IteratorResult<Uint8Array, void>> {
+    if (this.refilling) return this.refilling.then(() => this.next());
+    if (this.next_ < this.batch.length) return Promise.resolve({ value: this.batch[this.next_++]!, done: false });
+    this.refilling = this.refill().finally(() => {
+      this.refilling = undefined;
+    });
+    return this.refilling;
+  }
+
+  private async refill(): Promise<IteratorResult<Uint8Array, void>> {
     for (;;) {
-      const got = reader.buffered(HEADER) ?? (await reader.fill(HEADER));
-      if (got === 0) return;
-      if (got < HEADER) {
-        throw new TFRecordError(`truncated record: ${got} of ${HEADER} header bytes`, offset, offset, name);
+      const got = await this.batches.next();
+      if (got.done) return { value: undefined, done: true };
+      if (got.value.length > 0) {
+        this.batch = got.value;
+        this.next_ = 1;
+        return { value: got.value[0]!, done: false };
       }
-      const header = reader.take(HEADER);
-      if (header.readUInt32LE(8) !== maskedLengthCrc(header, 0)) {
-        throw new TFRecordError("corrupt record length (CRC mismatch)", offset, offset, name);
-      }
-      const size = header.readUInt32LE(0) + header.readUInt32LE(4) * 2 ** 32;
-      if (size > constants.MAX_LENGTH - FOOTER) {
-        throw new TFRecordError(`record length ${size} is larger than this reader supports`, offset, offset, name);
-      }
-      const available = reader.buffered(size + FOOTER) ?? (await reader.fill(size + FOOTER));
-      if (available < size + FOOTER) {
-        throw new TFRecordError(
-          `truncated record: ${size} data bytes + ${FOOTER} CRC bytes expected, the file ends after ${available}`,
-          offset,
-          offset,
-          name,
-        );
-      }
-      const body = reader.take(size + FOOTER);
-      const data = body.subarray(0, size);
-      if (body.readUInt32LE(size) !== maskedCrc32c(data)) {
-        throw new TFRecordError(
-          `corrupt record data (CRC mismatch in its ${size} bytes)`,
-          offset + HEADER,
-          offset,
-          name,
-        );
-      }
-      yield data;
-      offset += HEADER + size + FOOTER;
     }
+  }
+
+  async return(): Promise<IteratorResult<Uint8Array, void>> {
+    this.batch = [];
+    await this.batches.return();
+    return { value: undefined, done: true };
+  }
+
+  async throw(e: unknown): Promise<IteratorResult<Uint8Array, void>> {
+    this.batch = [];
+    await this.batches.throw(e);
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * Yields the records as arrays: every complete record of a chunk at once (up to 1024), so that a
+ * file of small records costs one await per chunk rather than one per record. Records are views of
+ * the chunk, as for `readTFRecords`. Records before a damaged one are yielded before the error.
+ */
+export async function* readTFRecordBatches(source: TFRecordSource): AsyncGenerator<Uint8Array[], void, undefined> {
+  const framing = new Framing(typeof source === "string" ? source : undefined);
+  const chunks = chunksOf(source);
+  let done = false;
+  let batch: Uint8Array[] = [];
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) {
+        done = true;
+        framing.end();
+        return;
+      }
+      const chunk = asBuffer(next.value);
+      let at = framing.completeCarried(chunk, batch);
+      while (at < chunk.length) {
+        at = framing.scan(chunk, at, batch);
+        if (batch.length === BATCH) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } catch (e) {
+    if (batch.length > 0 && e instanceof TFRecordError) yield batch;
+    throw e;
   } finally {
-    await reader.close();
+    if (!done) await chunks.return?.();
   }
 }
 
@@ -123,69 +173,111 @@ async function* single(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-/** Buffers just enough of a chunk stream to hand out exact byte counts. */
-class ChunkReader {
-  private chunks: Buffer[] = [];
-  private head = 0; // read position in chunks[0]
-  private available = 0;
-  private done = false;
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
-  constructor(private readonly source: AsyncIterator<Uint8Array>) {}
+/**
+ * Cuts a stream of chunks into records. Records inside a chunk are read in place; the bytes of a
+ * record that spans chunks are carried (only that record's) until it is complete, then copied once.
+ */
+class Framing {
+  /** File offset of the next record. */
+  private offset = 0;
+  private carried: Buffer[] = [];
+  private carriedBytes = 0;
+  /** Data size of the carried record, once its header is complete; else -1. */
+  private carriedSize = -1;
 
-  /** `n` when that many bytes are already buffered (no await needed), else undefined. */
-  buffered(n: number): number | undefined {
-    return this.available >= n ? n : undefined;
+  constructor(private readonly name: string | undefined) {}
+
+  /**
+   * Parses the complete records in `chunk` from `at` into `batch`, until the batch is full. Returns
+   * where it stopped; a record cut by the chunk's end is carried, and `chunk.length` returned.
+   */
+  scan(chunk: Buffer, at: number, batch: Uint8Array[]): number {
+    const end = chunk.length;
+    while (batch.length < BATCH) {
+      if (end - at < HEADER) return this.carry(chunk, at, -1);
+      const size = this.recordSize(chunk, at);
+      const dataEnd = at + HEADER + size;
+      if (dataEnd + FOOTER > end) return this.carry(chunk, at, size);
+      const data = chunk.subarray(at + HEADER, dataEnd);
+      if (chunk.readUInt32LE(dataEnd) !== maskedCrc32c(data)) throw this.corruptData(size);
+      batch.push(data);
+      this.offset += HEADER + size + FOOTER;
+      at = dataEnd + FOOTER;
+    }
+    return at;
   }
 
-  /** Pulls chunks until `n` bytes are buffered or the source ends; returns the bytes buffered. */
-  async fill(n: number): Promise<number> {
-    while (this.available < n && !this.done) {
-      const next = await this.source.next();
-      if (next.done) {
-        this.done = true;
-        break;
-      }
-      const chunk = Buffer.isBuffer(next.value)
-        ? next.value
-        : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-      if (chunk.length === 0) continue;
-      this.chunks.push(chunk);
-      this.available += chunk.length;
+  /** Completes a carried record with the start of `chunk`; returns how many bytes of it were used. */
+  completeCarried(chunk: Buffer, batch: Uint8Array[]): number {
+    if (this.carriedBytes === 0) return 0;
+    if (this.carriedSize < 0) {
+      const need = HEADER - this.carriedBytes;
+      if (chunk.length < need) return this.carry(chunk, 0, -1);
+      const header = Buffer.concat([...this.carried, chunk.subarray(0, need)], HEADER);
+      this.carriedSize = this.recordSize(header, 0);
     }
-    return Math.min(this.available, n);
+    const total = HEADER + this.carriedSize + FOOTER;
+    const need = total - this.carriedBytes;
+    if (chunk.length < need) return this.carry(chunk, 0, this.carriedSize);
+    const record = Buffer.concat([...this.carried, chunk.subarray(0, need)], total);
+    const data = record.subarray(HEADER, total - FOOTER);
+    if (record.readUInt32LE(total - FOOTER) !== maskedCrc32c(data)) throw this.corruptData(this.carriedSize);
+    batch.push(data);
+    this.offset += total;
+    this.carried = [];
+    this.carriedBytes = 0;
+    this.carriedSize = -1;
+    return need;
   }
 
-  /** Takes `n` buffered bytes: a view when they sit in one chunk, else one copy. */
-  take(n: number): Buffer {
-    const first = this.chunks[0];
-    if (first && first.length - this.head >= n) {
-      const out = first.subarray(this.head, this.head + n);
-      this.advance(n);
-      return out;
+  /** At the end of the stream: a carried record is a truncated one. */
+  end(): void {
+    if (this.carriedBytes === 0) return;
+    if (this.carriedSize < 0) {
+      throw this.error(`truncated record: ${this.carriedBytes} of ${HEADER} header bytes`, this.offset);
     }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const chunk = this.chunks[0]!;
-      const part = Math.min(n - filled, chunk.length - this.head);
-      chunk.copy(out, filled, this.head, this.head + part);
-      filled += part;
-      this.advance(part);
-    }
-    return out;
+    throw this.error(
+      `truncated record: ${this.carriedSize} data bytes + ${FOOTER} CRC bytes expected, the file ends after ${this.carriedBytes - HEADER}`,
+      this.offset,
+    );
   }
 
-  private advance(n: number): void {
-    this.available -= n;
-    this.head += n;
-    if (this.head === this.chunks[0]!.length) {
-      this.chunks.shift();
-      this.head = 0;
+  private carry(chunk: Buffer, at: number, size: number): number {
+    if (at < chunk.length) {
+      this.carried.push(chunk.subarray(at));
+      this.carriedBytes += chunk.length - at;
+      this.carriedSize = size;
     }
+    return chunk.length;
   }
 
-  async close(): Promise<void> {
-    if (!this.done) await this.source.return?.();
+  /** The data size in the header at `at`, after checking the header's checksum. */
+  private recordSize(bytes: Buffer, at: number): number {
+    if (bytes.readUInt32LE(at + 8) !== maskedLengthCrc(bytes, at)) {
+      throw this.error("corrupt record length (CRC mismatch)", this.offset);
+    }
+    const size = bytes.readUInt32LE(at) + bytes.readUInt32LE(at + 4) * 2 ** 32;
+    if (size > constants.MAX_LENGTH - FOOTER) {
+      throw this.error(`record length ${size} is larger than this reader supports`, this.offset);
+    }
+    return size;
+  }
+
+  private corruptData(size: number): TFRecordError {
+    return new TFRecordError(
+      `corrupt record data (CRC mismatch in its ${size} bytes)`,
+      this.offset + HEADER,
+      this.offset,
+      this.name,
+    );
+  }
+
+  private error(reason: string, offset: number): TFRecordError {
+    return new TFRecordError(reason, offset, this.offset, this.name);
   }
 }
 
