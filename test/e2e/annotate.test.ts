@@ -149,3 +149,22 @@ test("answers not yet acknowledged survive closing the tab and are sent by the n
   assert.equal(puts().length, 2);
   await next.close();
 });
+
+test("an answer the server refuses (its lease expired while offline) stays visible until discarded", async () => {
+  const campaign = await seedCampaign(stack, { id: "expired", images: 3, leaseSeconds: 5 });
+  const page = await openAnnotate(browser.context, stack, campaign);
+  const cut = (route: import("playwright-core").Route) => route.abort("internetdisconnected");
+  await page.route(/\/annotations\//, cut);
+  const image = await currentImage(page);
+  await page.keyboard.press("a");
+  await currentImage(page, image);
+  await page.waitForTimeout(5500);
+  await page.unroute(/\/annotations\//, cut);
+  await page.waitForSelector("#discard", { timeout: 15_000 });
+  assert.match((await page.locator("#message").textContent()) ?? "", /lease.*expired/);
+  assert.equal(await unsentCount(page), 1, "still counted: not silently dropped");
+  await page.locator("#discard").click();
+  await waitAllSaved(page);
+  assert.equal(await page.locator("#discard").count(), 0);
+  await page.close();
+});

@@ -148,7 +148,7 @@ export interface Campaign {
 /** A campaign with `images` raccoon images and one annotator who holds its own token. */
 export async function seedCampaign(
   stack: Stack,
-  o: { id: string; images: number; labels?: string[]; threshold?: number; modelName?: string },
+  o: { id: string; images: number; labels?: string[]; threshold?: number; modelName?: string; leaseSeconds?: number },
 ): Promise<Campaign> {
   const annotator = "ann1";
   await stack.api("POST", "/campaigns", {
@@ -159,6 +159,7 @@ export async function seedCampaign(
     members: [{ id: annotator, role: "annotator" }],
     strategy: "sequential",
     ...(o.modelName ? { modelName: o.modelName } : {}),
+    ...(o.leaseSeconds ? { leaseSeconds: o.leaseSeconds } : {}),
   });
   const folder = raccoonFolder(o.images);
   const imported = await stack.api<{ imported: number }>("POST", `/campaigns/${o.id}/images:import`, {

@@ -101,8 +101,18 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
     unsentEl.textContent = o.unsent === 0 ? "all saved" : `${o.unsent} unsent`;
     unsentEl.classList.toggle("pending", o.unsent > 0);
     unsentEl.dataset.writing = String(o.writing);
-    const failed = o.failed;
-    if (failed.length > 0) showMessage(`Refused by the server: ${failed[0]!.error}`);
+    const refused = o.failed[0];
+    if (refused) {
+      // Kept (and counted as unsent) until the annotator has seen why and lets it go.
+      showMessage(`The server refused the answer for image ${refused.image}: ${refused.error} `);
+      messageEl.append(
+        h("button", { type: "button", id: "discard", onclick: () => void o.discard(refused.key) }, "Discard it"),
+      );
+    } else if (messageEl.querySelector("#discard")) showMessage("");
+  });
+  // A clicked button must not keep the focus: space and the letters belong to the annotation keys.
+  root.addEventListener("click", (e) => {
+    if (e.target instanceof HTMLButtonElement) e.target.blur();
   });
   addEventListener("beforeunload", (e) => {
     if (outbox.unsent > 0) {
