@@ -58,7 +58,7 @@ export class Api extends Construct {
       environment: {
         ...props.environment,
         COGNITO_USER_POOL_ID: this.userPool.userPoolId,
-        COGNITO_CLIENT_ID: this.webClient.userPoolClientId,
+        COGNITO_CLIENT_IDS: this.webClient.userPoolClientId,
       },
       logGroup: functionLogs,
       vpc: props.vpc,

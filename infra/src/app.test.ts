@@ -85,6 +85,41 @@ test("cdk-nag AwsSolutions: no unacknowledged finding; fewer than 10 acknowledge
   }
 });
 
+test("the template has no circular dependency (CloudFormation would reject it at deploy)", () => {
+  const ids = new Set(Object.keys(raw.Resources));
+  const refs = (value: unknown, into: Set<string>): Set<string> => {
+    if (Array.isArray(value)) for (const v of value) refs(v, into);
+    else if (value && typeof value === "object") {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === "Ref" && typeof v === "string" && ids.has(v)) into.add(v);
+        else if (key === "Fn::GetAtt" && Array.isArray(v) && ids.has(v[0] as string)) into.add(v[0] as string);
+        else if (key === "Fn::Sub") {
+          const text = Array.isArray(v) ? v[0] : v;
+          for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) if (ids.has(m[1]!)) into.add(m[1]!);
+          refs(v, into);
+        } else refs(v, into);
+      }
+    }
+    return into;
+  };
+  const edges = new Map<string, Set<string>>();
+  for (const [id, resource] of Object.entries(raw.Resources)) {
+    const deps = refs((resource as unknown as Json).Properties, new Set());
+    const dependsOn = (resource as unknown as { DependsOn?: string | string[] }).DependsOn;
+    for (const d of [dependsOn ?? []].flat()) deps.add(d);
+    edges.set(id, deps);
+  }
+  const state = new Map<string, "open" | "done">();
+  const visit = (id: string, path: string[]): void => {
+    if (state.get(id) === "done") return;
+    assert.notEqual(state.get(id), "open", `cycle: ${[...path, id].join(" -> ")}`);
+    state.set(id, "open");
+    for (const next of edges.get(id) ?? []) visit(next, [...path, id]);
+    state.set(id, "done");
+  };
+  for (const id of ids) visit(id, []);
+});
+
 test("no account or region is written into the template", () => {
   // CDKMetadata's condition lists the regions that accept it; that list is CDK's, not a deployment choice.
   const { CDKMetadata: _, ...resources } = raw.Resources;
@@ -176,11 +211,25 @@ test("the API: HTTP API with a Cognito JWT authorizer, admin and annotator group
     AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
   });
   const env = (raw.Resources[logicalIdOf(stack.api.handler)]!.Properties.Environment as { Variables: Json }).Variables;
-  for (const name of ["DATA_BUCKET", "MODELS_BUCKET", "STATE_MACHINE_ARN", "SCHEDULE_GROUP", "SCHEDULER_ROLE_ARN"]) {
+  for (const name of [
+    "DATA_BUCKET",
+    "MODELS_BUCKET",
+    "COGNITO_USER_POOL_ID",
+    "COGNITO_CLIENT_IDS",
+    "BOXLOOP_STATE_MACHINE_ARN",
+    "BOXLOOP_SCHEDULE_GROUP",
+    "BOXLOOP_SCHEDULER_ROLE_ARN",
+  ]) {
     assert.ok(env[name], `API environment has ${name}`);
   }
-  assert.equal(env.MODEL_NAME_SCHEME, "{campaignId}");
-  assert.equal(env.TF_SERVING_REST, "http://serving.boxloop.internal:8501");
+  assert.equal(env.BOXLOOP_MODEL_NAME_SCHEME, "{campaignId}");
+  assert.equal(env.BOXLOOP_TF_SERVING_REST, "http://serving.boxloop.internal:8501");
+  for (const fn of Object.values(stack.workflowFunctions)) {
+    const vars = (raw.Resources[logicalIdOf(fn)]!.Properties.Environment as { Variables: Json }).Variables;
+    for (const name of ["BOXLOOP_DATA_BUCKET", "BOXLOOP_MODELS_BUCKET", "BOXLOOP_STATE_MACHINE_ARN"]) {
+      assert.ok(vars[name], `workflow environment has ${name}`);
+    }
+  }
 });
 
 test("the state machine: standard, JSONPath, the DESIGN.md states in order, every task caught into RecordFailure", () => {
@@ -287,7 +336,7 @@ test("schedules: a group for the API's per-campaign schedules and a nightly sche
     Target: Match.objectLike({
       Arn: { Ref: logicalIdOf(stack.workflow.stateMachine) },
       RoleArn: Match.anyValue(),
-      Input: Match.stringLikeRegexp('"trigger":"schedule"'),
+      Input: Match.stringLikeRegexp('"trigger":\\{"kind":"schedule"\\}'),
     }),
   });
   const apiPolicies = resourcesOf("AWS::IAM::Policy").filter(([, r]) =>

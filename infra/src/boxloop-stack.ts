@@ -1,8 +1,9 @@
 // The whole boxloop deployment in one stack: storage, API, training workflow, GPU training, serving,
 // schedules, web, monitoring. Environment-agnostic: no account or region is written anywhere.
-import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as ecs from "aws-cdk-lib/aws-ecs";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sns from "aws-cdk-lib/aws-sns";
@@ -89,11 +90,21 @@ export class BoxloopStack extends Stack {
       gpuCapacityProvider: this.training.capacityProvider,
     });
 
-    const storageEnv = {
+    // The state machine's ARN from its name, not a reference: the workflow Lambdas start queued runs, and a
+    // reference would make them depend on the state machine that depends on them.
+    const stateMachineName = `boxloop-${config.stage}-training`;
+    const stateMachineArn = this.formatArn({
+      service: "states",
+      resource: "stateMachine",
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const workflowEnv = {
       BOXLOOP_STAGE: config.stage,
-      DATA_BUCKET: this.storage.dataBucket.bucketName,
-      MODELS_BUCKET: this.storage.modelsBucket.bucketName,
-      MODEL_NAME_SCHEME,
+      BOXLOOP_DATA_BUCKET: this.storage.dataBucket.bucketName,
+      BOXLOOP_MODELS_BUCKET: this.storage.modelsBucket.bucketName,
+      BOXLOOP_STATE_MACHINE_ARN: stateMachineArn,
+      BOXLOOP_KEEP_VERSIONS: "5",
     };
     const workflowLogs = new logs.LogGroup(this, "WorkflowFunctionLogs", { retention: logRetention });
     this.workflowFunctions = Object.fromEntries(
@@ -102,7 +113,7 @@ export class BoxloopStack extends Stack {
         boxloopFunction(this, `Workflow-${step}`, {
           entry: workflowEntry,
           handler: step,
-          environment: storageEnv,
+          environment: workflowEnv,
           logGroup: workflowLogs,
           memorySize: 2048,
           timeout: lambdaTimeoutFor(step),
@@ -110,6 +121,7 @@ export class BoxloopStack extends Stack {
       ]),
     ) as unknown as Record<WorkflowStep, lambda.IFunction>;
     for (const fn of Object.values(this.workflowFunctions)) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ["states:StartExecution"], resources: [stateMachineArn] }));
       this.storage.dataBucket.grantReadWrite(fn);
       this.storage.modelsBucket.grantReadWrite(fn);
       this.storage.modelsBucket.grantDelete(fn);
@@ -124,6 +136,7 @@ export class BoxloopStack extends Stack {
       trainCapacityProvider: this.training.capacityProvider.capacityProviderName,
       trainSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       trainSecurityGroup: this.training.securityGroup,
+      stateMachineName,
       logRetention,
     });
     const scheduleGroupName = `boxloop-${config.stage}`;
@@ -139,12 +152,15 @@ export class BoxloopStack extends Stack {
       vpc: this.network.vpc,
       logRetention,
       environment: {
-        ...storageEnv,
-        STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
-        SCHEDULE_GROUP: scheduleGroupName,
-        SCHEDULER_ROLE_ARN: this.schedules.role.roleArn,
-        TF_SERVING_GRPC: `${this.serving.host}:${SERVING_GRPC_PORT}`,
-        TF_SERVING_REST: `http://${this.serving.host}:${SERVING_REST_PORT}`,
+        BOXLOOP_STAGE: config.stage,
+        DATA_BUCKET: this.storage.dataBucket.bucketName,
+        MODELS_BUCKET: this.storage.modelsBucket.bucketName,
+        BOXLOOP_STATE_MACHINE_ARN: this.workflow.stateMachine.stateMachineArn,
+        BOXLOOP_SCHEDULE_GROUP: scheduleGroupName,
+        BOXLOOP_SCHEDULER_ROLE_ARN: this.schedules.role.roleArn,
+        BOXLOOP_MODEL_NAME_SCHEME: MODEL_NAME_SCHEME,
+        BOXLOOP_TF_SERVING_GRPC: `${this.serving.host}:${SERVING_GRPC_PORT}`,
+        BOXLOOP_TF_SERVING_REST: `http://${this.serving.host}:${SERVING_REST_PORT}`,
       },
     });
     this.storage.dataBucket.grantReadWrite(this.api.handler);

@@ -42,7 +42,7 @@ export class Schedules extends Construct {
         role: this.role,
         input: scheduler.ScheduleTargetInput.fromObject({
           campaignId: props.nightlyCampaignId ?? "unset",
-          trigger: "schedule",
+          trigger: { kind: "schedule" },
         }),
         retryAttempts: 2,
       }),

@@ -22,6 +22,8 @@ export interface WorkflowProps {
   readonly trainSubnets: ec2.SubnetSelection;
   readonly trainSecurityGroup: ec2.ISecurityGroup;
   readonly logRetention: logs.RetentionDays;
+  /** Fixed, so that the ARN can be known without a reference (see BoxloopStack). */
+  readonly stateMachineName: string;
   /** Longest a training task may run. @default Duration.hours(6) */
   readonly trainTimeout?: Duration;
   /** Longest a whole run may take. @default Duration.hours(12) */
@@ -108,6 +110,7 @@ export class Workflow extends Construct {
 
     this.logGroup = new logs.LogGroup(this, "Logs", { retention: props.logRetention });
     this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
+      stateMachineName: props.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: props.timeout ?? Duration.hours(12),
