@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -69,18 +69,19 @@ test(
   "a published version is never rewritten",
   withDir(async (dir) => {
     const { g, signature } = tinyModel();
-    await writeSavedModel(dir, { graph: g.toGraphDef(), signature });
-    await assert.rejects(writeSavedModel(dir, { graph: g.toGraphDef(), signature }), /already exists/);
+    await writeSavedModel(join(dir, "1"), { graph: g.toGraphDef(), signature });
+    await assert.rejects(writeSavedModel(join(dir, "1"), { graph: g.toGraphDef(), signature }), /already exists/);
   }),
 );
 
 test(
-  "saved_model.pb goes last: when an extra file fails, no saved_model.pb appears and no temp file remains",
+  "a failed write leaves no version directory and no temporary files",
   withDir(async (dir) => {
     const { g, signature } = tinyModel();
-    mkdirSync(join(dir, "boxloop.json")); // a directory where the file should go
-    await assert.rejects(writeSavedModel(dir, { graph: g.toGraphDef(), signature, files: { "boxloop.json": "{}" } }));
-    assert.deepEqual(readdirSync(dir), ["boxloop.json"]);
+    // The second file needs assets.extra to be a directory, but the first made it a file.
+    const files = { "assets.extra": "x", "assets.extra/labels.txt": "raccoon" };
+    await assert.rejects(writeSavedModel(join(dir, "2"), { graph: g.toGraphDef(), signature, files }));
+    assert.deepEqual(readdirSync(dir), []);
   }),
 );
 
@@ -95,6 +96,6 @@ test(
       writeSavedModel(join(dir, "b"), { graph: g.toGraphDef(), signature, files: { "../escape": "x" } }),
       /extra file \.\.\/escape is not allowed/,
     );
-    assert.deepEqual(readdirSync(join(dir, "b")), []);
+    assert.deepEqual(readdirSync(dir), []);
   }),
 );

@@ -4,7 +4,7 @@
 // TF Serving loads a version as soon as saved_model.pb appears.
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
-import { dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type GraphDef, GraphDefSchema } from "./gen/tensorflow/core/framework/graph_pb.ts";
 import { type SignatureDef, SignatureDefSchema } from "./gen/tensorflow/core/protobuf/meta_graph_pb.ts";
@@ -71,22 +71,38 @@ export interface WriteSavedModelOptions {
 }
 
 /**
- * Writes `versionDir` (e.g. `models/raccoon/3`). Refuses a directory that already holds a
- * saved_model.pb: a published version is never rewritten.
+ * Writes `versionDir` (e.g. `models/raccoon/3`). The version is assembled in a hidden sibling
+ * (`.3.tmp-…`, which TF Serving ignores: it only loads all-digit names), extra files first and
+ * saved_model.pb last, each fsynced, and then renamed into place: a reader sees no version or a
+ * whole one. An existing version directory is refused: a published version is never rewritten.
  */
 export async function writeSavedModel(versionDir: string, o: WriteSavedModelOptions): Promise<void> {
-  const pb = join(versionDir, "saved_model.pb");
-  if (await exists(pb)) throw new Error(`${pb} already exists: a SavedModel version is never rewritten`);
+  if (await exists(versionDir))
+    throw new Error(`${versionDir} already exists: a SavedModel version is never rewritten`);
   const bytes = toBinary(SavedModelSchema, savedModelProto(o.graph, o.signature));
-  await mkdir(versionDir, { recursive: true });
-  const root = resolve(versionDir);
-  for (const [rel, data] of Object.entries(o.files ?? {})) {
-    const path = resolve(root, rel);
-    if (!path.startsWith(root + sep) || rel === "saved_model.pb") throw new Error(`extra file ${rel} is not allowed`);
-    await mkdir(dirname(path), { recursive: true });
-    await writeDurably(path, typeof data === "string" ? new TextEncoder().encode(data) : data);
+  const files = Object.entries(o.files ?? {}).map(([rel, data]) => {
+    const path = resolve("/", rel);
+    if (path === "/" || rel.startsWith("/") || path !== `/${rel}` || rel === "saved_model.pb") {
+      throw new Error(`extra file ${rel} is not allowed`);
+    }
+    return [rel, typeof data === "string" ? new TextEncoder().encode(data) : data] as const;
+  });
+  const parent = dirname(resolve(versionDir));
+  await mkdir(parent, { recursive: true });
+  const tmp = join(parent, `.${basename(versionDir)}.tmp-${randomBytes(6).toString("hex")}`);
+  try {
+    await mkdir(tmp);
+    for (const [rel, data] of files) {
+      await mkdir(dirname(join(tmp, rel)), { recursive: true });
+      await writeDurably(join(tmp, rel), data);
+    }
+    await writeDurably(join(tmp, "saved_model.pb"), bytes);
+    await rename(tmp, versionDir);
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    throw error;
   }
-  await writeDurably(pb, bytes);
+  await syncDir(parent);
 }
 
 /** Writes to a temporary sibling, fsyncs it, renames it into place, then fsyncs the directory. */
@@ -105,7 +121,11 @@ export async function writeDurably(path: string, data: Uint8Array): Promise<void
     await rm(tmp, { force: true });
     throw error;
   }
-  const dir = await open(dirname(path), "r");
+  await syncDir(dirname(path));
+}
+
+async function syncDir(path: string): Promise<void> {
+  const dir = await open(path, "r");
   try {
     await dir.sync();
   } finally {
