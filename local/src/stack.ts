@@ -115,7 +115,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   mkdirSync(dataDir, { recursive: true });
   const adminToken = adminTokenFor(dataDir, options.adminToken);
   const host = options.host ?? "127.0.0.1";
-  const data = new LocalStore(join(dataDir, "data"));
+  const webDir = ensureWebBuilt(log);
+  const deps = localDeps({
+    dataDir,
+    adminToken,
+    importRoots: options.importRoots ?? [],
+    secret: adminToken,
+    ...(webDir ? { webDir } : {}),
+  });
+  // One store object per folder in this process: the local store journals its writes.
+  const data = deps.store;
   const models = new LocalStore(join(dataDir, "models"));
   mkdirSync(models.root, { recursive: true });
 
@@ -159,18 +168,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       | undefined;
     return info?.labels ? new Map(info.labels.map((label, i) => [i + 1, label])) : undefined;
   };
-  const webDir = ensureWebBuilt(log);
   const api = await startServer(
-    localDeps(
-      {
-        dataDir,
-        adminToken,
-        importRoots: options.importRoots ?? [],
-        secret: adminToken,
-        ...(webDir ? { webDir } : {}),
-      },
-      { trainingRuns, models: workflowModels(data, models), predictor: modelClientPredictor(client, { labelMap }) },
-    ),
+    {
+      ...deps,
+      trainingRuns,
+      models: workflowModels(data, models),
+      predictor: modelClientPredictor(client, { labelMap }),
+    },
     { port: options.port ?? 8787, host },
   );
 
@@ -195,6 +199,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await workflow.stop();
       await api.close();
       await modelServer.close();
+      await data.close();
+      await models.close();
     },
   };
 }

@@ -108,7 +108,7 @@ test("the loop on raccoon images: answer, train, publish, serve, predict; concur
     async () => {
       await stack.stop();
       ({ stack, api } = await start({
-        trainerCommand: [process.execPath, "-e", "console.error('simulated trainer crash'); process.exit(3)"],
+        trainerCommand: [process.execPath, "-e", "console.error('simulated trainer crash'); process.exit(3)", "--"],
       }));
       await answer(api, cid, gold, 2);
       const run = await api.call<RunRecord>("POST", `/campaigns/${cid}/training-runs`);
@@ -135,7 +135,7 @@ test("the loop on raccoon images: answer, train, publish, serve, predict; concur
         .map((e) => `${e.name}:${readFileSync(join(e.parentPath, e.name), "utf8")}`)
         .sort();
     await stack.stop();
-    ({ stack, api } = await start({ trainerCommand: [process.execPath, "-e", "setTimeout(() => {}, 120000)"] }));
+    ({ stack, api } = await start({ trainerCommand: [process.execPath, "-e", "setTimeout(() => {}, 120000)", "--"] }));
     await answer(api, cid, gold, 1);
     const before = snapshotOf();
     const run = await api.call<RunRecord>("POST", `/campaigns/${cid}/training-runs`);

@@ -41,6 +41,12 @@ export interface Store {
   delete(key: string, options?: { ifMatch?: string }): Promise<void>;
   presignPut(key: string, options: { expiresIn: number; contentType?: string }): Promise<string>;
   presignGet(key: string, options: { expiresIn: number }): Promise<string>;
+  /**
+   * Resolves once every acknowledged write is in place for other processes reading the files (the
+   * local store writes files behind its journal); absent where writes are visible at once (S3).
+   * Publishing uses it so that saved_model.pb reaches the disk after the rest of its version.
+   */
+  flushed?(): Promise<void>;
 }
 
 export type StorageErrorCode = "PreconditionFailed" | "NotFound" | "InvalidKey";

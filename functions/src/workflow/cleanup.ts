@@ -9,7 +9,10 @@ import { readRun, runKeys, stepTimed, updateRun } from "./run-record.ts";
 import { allVersions, completeVersions } from "./versions.ts";
 
 async function deletePrefix(store: Store, prefix: string, first?: string) {
-  if (first !== undefined) await store.delete(`${prefix}${first}`);
+  if (first !== undefined) {
+    await store.delete(`${prefix}${first}`);
+    await store.flushed?.();
+  }
   const keys: string[] = [];
   for await (const item of listAll(store, prefix)) keys.push(item.key);
   for (const key of keys) await store.delete(key);

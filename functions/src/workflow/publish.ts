@@ -44,12 +44,15 @@ export async function publishVersion(
       if (!isPreconditionFailed(error)) throw error;
     }
   }
-  const ordered = files.filter((f) => f !== "boxloop.json" && f !== "saved_model.pb");
-  for (const file of [...ordered, "saved_model.pb"]) {
+  const copy = async (file: string) => {
     const object = await from.get(`${source}${file}`);
     if (object === undefined) throw new Error(`${source}${file} vanished while publishing`);
     await models.put(`${modelName}/${version}/${file}`, object.body);
-  }
+  };
+  for (const file of files.filter((f) => f !== "boxloop.json" && f !== "saved_model.pb")) await copy(file);
+  await models.flushed?.();
+  await copy("saved_model.pb");
+  await models.flushed?.();
   return version;
 }
 

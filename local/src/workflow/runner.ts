@@ -69,8 +69,10 @@ export function localWorkflow(options: LocalWorkflowOptions): LocalWorkflow {
   mkdirSync(options.logDir, { recursive: true });
   let counter = 0;
 
-  const train = (parameters: unknown, runId: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
+  const train = async (parameters: unknown, runId: string) => {
+    // The trainer is another process reading the snapshot's files: they must be on disk first.
+    await options.context.data.flushed?.();
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
       const job = jobFromRunTask(parameters);
       const [command, ...args] = options.trainerCommand ?? [process.execPath, "--import", "tsx", trainerMain];
       const log = createWriteStream(join(options.logDir, `${runId}.log`), { flags: "a" });
@@ -98,6 +100,7 @@ export function localWorkflow(options: LocalWorkflowOptions): LocalWorkflow {
         }
       });
     });
+  };
 
   const starter: WorkflowStarter = {
     async start(input) {
