@@ -26,7 +26,24 @@ test("tf.saved_model.load runs our SavedModel on 3 raccoon images and matches Te
   }
 });
 
-test("saved_model_cli show --all lists the serving_default signature", async () => {
+/** argv: version_dir ; loads with the TF1 Session loader, runs serving_default, prints output shapes and the count. */
+const sessionRunScript = `
+import json, sys
+import numpy as np
+import tensorflow as tf
+tf.compat.v1.disable_eager_execution()
+with tf.compat.v1.Session(graph=tf.Graph()) as sess:
+    meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], sys.argv[1])
+    sig = meta.signature_def["serving_default"]
+    names = {k: v.name for k, v in sig.outputs.items()}
+    image = np.random.default_rng(0).integers(0, 255, (1, 90, 120, 3), dtype=np.uint8)
+    out = sess.run(names, {sig.inputs["input_tensor"].name: image})
+    result = {k: list(v.shape) for k, v in out.items()}
+    result["num_detections"] = [int(out["num_detections"][0])]
+    print(json.dumps(result))
+`;
+
+test("saved_model_cli show --all lists the serving_default signature; the TF1 Session loader runs it", async () => {
   const dir = mkdtempSync(join(tmpdir(), "boxloop-sm-"));
   try {
     const g = new GraphBuilder();
@@ -45,6 +62,10 @@ test("saved_model_cli show --all lists the serving_default signature", async () 
       assert.match(text, new RegExp(`outputs\\['${out}'\\] tensor_info:\\s+dtype: DT_FLOAT`));
     }
     assert.match(text, /Method name is: tensorflow\/serving\/predict/);
+    // The TF1 Session loader (the path TF Serving's C++ SavedModelBundle takes) runs it too.
+    const session = JSON.parse(referee().run(sessionRunScript, [version])) as Record<string, number[]>;
+    assert.equal(session.detection_boxes![1], session.num_detections![0]);
+    assert.deepEqual(session.detection_boxes, [1, session.detection_boxes![1], 4]);
     // Our reader agrees with TensorFlow's tool.
     const [meta] = describeSavedModel(await readSavedModel(version));
     assert.deepEqual(meta!.tags, ["serve"]);
