@@ -1,30 +1,14 @@
 // The training workflow's Lambda steps (Snapshot, Evaluate, Publish, CleanUp, RecordFailure), as
 // CDK bundles them. Each receives the state machine's state and returns its own result.
-import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { S3Store } from "../storage/s3.ts";
-import type { WorkflowContext, WorkflowStarter } from "./context.ts";
+import type { WorkflowContext } from "./context.ts";
+import { sfnStarter } from "./sfn-starter.ts";
 import { type WorkflowState, workflowSteps } from "./steps.ts";
 
 function env(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`environment variable ${name} is not set`);
   return value;
-}
-
-/** Starts executions of the training state machine; the run id names the execution, so a repeat is one run. */
-export function sfnStarter(stateMachineArn: string, client = new SFNClient({})): WorkflowStarter {
-  return {
-    async start(input) {
-      const out = await client.send(
-        new StartExecutionCommand({
-          stateMachineArn,
-          input: JSON.stringify(input),
-          ...(input.runId ? { name: input.runId } : {}),
-        }),
-      );
-      return { executionId: out.executionArn! };
-    },
-  };
 }
 
 let steps: ReturnType<typeof workflowSteps> | undefined;
