@@ -62,11 +62,14 @@ test("two boxes drawn with the mouse, labelled with number keys and accepted rea
 
 test("answers given while the network is cut are kept, then each reaches the server exactly once", async () => {
   const campaign = await seedCampaign(stack, { id: "offline", images: 8 });
-  const page = await openAnnotate(browser.context, stack, campaign);
+  // Four tasks held ahead, so five images can be answered with no network at all.
+  const page = await openAnnotate(browser.context, stack, campaign, "&prefetch=4");
+  await page.waitForSelector("body[data-ahead='4']");
   let image = await currentImage(page);
-  // The next task is already prefetched; cut only the answers, so the page keeps moving.
   const cut = (route: import("playwright-core").Route) => route.abort("internetdisconnected");
-  await page.route(/\/annotations\//, cut);
+  await page.route(/\/api\//, cut);
+  const offline = (r: { method: string; path: string }) => r.path.includes("/campaigns/offline/");
+  const seenBefore = stack.requests.filter(offline).length;
   const answered: string[] = [];
   for (let i = 0; i < 5; i++) {
     const frame = await imageFrame(page);
@@ -76,9 +79,13 @@ test("answers given while the network is cut are kept, then each reaches the ser
     if (i < 4) image = await currentImage(page, image);
   }
   await page.waitForFunction(() => document.querySelector("#unsent")?.textContent === "5 unsent");
+  await page.waitForSelector("#message:has-text('Waiting for the network')");
   assert.equal(await unsentCount(page), 5);
-  const putsBefore = stack.requests.filter((r) => r.method === "PUT" && r.path.includes("/campaigns/offline/")).length;
-  assert.equal(putsBefore, 0, "nothing reached the server while the network was cut");
+  assert.equal(
+    stack.requests.filter(offline).length,
+    seenBefore,
+    "nothing reached the server while the network was cut",
+  );
   await page.screenshot({ path: join(artifacts, "annotate-offline.png") });
   const warns = await page.evaluate(() => {
     const e = new Event("beforeunload", { cancelable: true });
@@ -87,8 +94,9 @@ test("answers given while the network is cut are kept, then each reaches the ser
   });
   assert.ok(warns, "closing the tab with unsent answers warns");
 
-  await page.unroute(/\/annotations\//, cut);
+  await page.unroute(/\/api\//, cut);
   await waitAllSaved(page, 30_000);
+  await currentImage(page, answered[4]); // and the page goes on with a new image
   for (const iid of answered) {
     const puts = stack.requests.filter(
       (r) => r.method === "PUT" && r.path.includes(`/campaigns/offline/images/${iid}/annotations/`),
@@ -98,6 +106,7 @@ test("answers given while the network is cut are kept, then each reaches the ser
     assert.equal(stored.answer, "accept");
     assert.equal(stored.boxes.length, 1);
   }
+  assert.equal(new Set(answered).size, 5);
   await page.close();
 });
 

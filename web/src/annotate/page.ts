@@ -1,6 +1,6 @@
 // The annotation page, read top to bottom: lease a task (the next ones are prefetched, images
 // decoded), edit its boxes, answer with a key, queue the answer in the outbox, show the next task.
-import type { Answer, AnswerBody, Api, Campaign, Me, Task } from "../api.ts";
+import { type Answer, type AnswerBody, type Api, ApiError, type Campaign, type Me, type Task } from "../api.ts";
 import { h } from "../dom.ts";
 import { countFates, type FateCounts, roundBox, suggestionFates } from "../geometry.ts";
 import { Outbox } from "../outbox.ts";
@@ -28,7 +28,7 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   let startedAt = performance.now();
   let flagged = false;
   /** Tasks leased ahead, image decoded, in the order they will be shown. */
-  const ahead: Promise<Loaded | null>[] = [];
+  const ahead: { task: Promise<Loaded | null>; ready: boolean }[] = [];
   const history: Answered[] = [];
   /** While revisiting an earlier answer: its index in `history`, and the task put aside. */
   let revisit: { index: number; resume: Loaded | null } | null = null;
@@ -121,6 +121,7 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
     }
   });
 
+  /** Leases the next task and decodes its image; waits out network and server failures. */
   async function loadTask(): Promise<Loaded | null> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -131,8 +132,8 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
         await img.decode();
         return { task, img };
       } catch (e) {
-        if (attempt >= 4) throw e;
-        await new Promise((r) => setTimeout(r, 300 * 2 ** attempt));
+        if (e instanceof ApiError && !e.transient) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** attempt)));
       }
     }
   }
@@ -140,14 +141,29 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   /** Tops the queue up to `depth`, one lease at a time so the order holds. */
   function prefetch(): void {
     while (ahead.length < depth) {
-      const previous = ahead.at(-1) ?? Promise.resolve(undefined);
-      const next = previous.then(
-        (p) => (p === null ? null : loadTask()),
-        () => loadTask(),
+      const previous = ahead.at(-1)?.task ?? Promise.resolve(undefined);
+      const entry: { task: Promise<Loaded | null>; ready: boolean } = {
+        task: previous.then(
+          (p) => (p === null ? null : loadTask()),
+          () => loadTask(),
+        ),
+        ready: false,
+      };
+      entry.task.then(
+        () => {
+          entry.ready = true;
+          publishAhead();
+        },
+        () => {},
       );
-      next.catch(() => {});
-      ahead.push(next);
+      ahead.push(entry);
     }
+    publishAhead();
+  }
+
+  /** How many tasks wait ready (image decoded): tests and the curious read it off the page. */
+  function publishAhead(): void {
+    document.body.dataset.ahead = String(ahead.filter((a) => a.ready).length);
   }
 
   function show(loaded: Loaded | null, previous?: Answered): void {
@@ -215,7 +231,19 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
     if (history.length > historySize) history.shift();
     const next = ahead.shift();
     prefetch();
-    show(next ? await next.catch(() => loadTask()) : await loadTask());
+    current = null; // until the next one is on screen, keys answer nothing
+    const waiting = setTimeout(() => {
+      editor.el.hidden = true;
+      renderSide();
+      showMessage("Waiting for the network to load the next image… Your answers are kept in this browser.");
+    }, 250);
+    try {
+      show(next ? await next.task.catch(() => loadTask()) : await loadTask());
+    } catch (e) {
+      showMessage(`Could not load the next image: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(waiting);
+    }
   }
 
   /** Opens an earlier answer (the one before the current, or a given one) for editing. */
@@ -269,7 +297,7 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
       ),
     );
     boxListEl.replaceChildren(
-      ...editor.visibleBoxes().map((b) =>
+      ...(current ? editor.visibleBoxes() : []).map((b) =>
         h(
           "li",
           {
