@@ -8,7 +8,7 @@ import { defaultConfig, trainerConfigFromPipeline } from "./config.ts";
 import { DataError, imagesFromTFRecord, requireImages } from "./dataset.ts";
 import { barProgress, jsonProgress } from "./progress.ts";
 import { runTraining, summaryOf } from "./run.ts";
-import { readText, writeBytes } from "./storage.ts";
+import { NotFoundError, readText, writeBytes } from "./storage.ts";
 
 export const help = `usage: main.ts --job <path|s3://bucket/key/manifest.json> [--json]
 
@@ -100,7 +100,11 @@ export async function main(argv: string[]): Promise<number> {
       );
     return 0;
   } catch (error) {
-    const known = error instanceof DataError || error instanceof SyntaxError || /training job:/.test(String(error));
+    const known =
+      error instanceof DataError ||
+      error instanceof NotFoundError ||
+      error instanceof SyntaxError ||
+      /training job:/.test(String(error));
     process.stderr.write(`trainer: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
     return known ? 2 : 1;
   }

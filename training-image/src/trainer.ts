@@ -52,7 +52,7 @@ const pretrainedBySize = new Map<number, Promise<Pretrained>>();
 export function pretrainedFor(size: number): Promise<Pretrained> {
   let p = pretrainedBySize.get(size);
   if (!p) {
-    p = loadPretrained(size);
+    p = selectBackend().then(() => loadPretrained(size));
     pretrainedBySize.set(size, p);
   }
   return p;
