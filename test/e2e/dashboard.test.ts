@@ -101,7 +101,13 @@ test("the dashboard renders progress, three model versions with their plots, and
   assert.match((await page.locator("section", { hasText: "Annotators" }).textContent()) ?? "", /ann1\s*2/);
 
   const plots = page.locator("#plots svg.plot");
-  assert.equal(await plots.count(), 3);
+  assert.equal(await plots.count(), 4);
+  const perHour = await plots
+    .nth(2)
+    .locator("circle")
+    .evaluateAll((cs) => cs.map((c) => Number(c.getAttribute("cy"))));
+  assert.equal(perHour.length, 24);
+  assert.ok(perHour.at(-1)! < perHour[0]!, "this hour's two answers stand above the empty hours");
   const learning = plots.nth(0);
   assert.ok((await plots.nth(1).locator("path[data-series=v3]").getAttribute("d"))!.split("V").length === 11);
   assert.equal(await learning.locator("circle").count(), 6, "AP50 and AP at each of the three versions");

@@ -134,6 +134,21 @@ export async function dashboardPage(root: HTMLElement, api: Api, cid: string): P
             ],
           }),
           linePlot({
+            title: "Answers per hour",
+            xLabel: "hours ago",
+            yLabel: "answers",
+            xDomain: [-23, 0],
+            xFormat: (x) => (x === 0 ? "now" : String(x)),
+            series: [
+              {
+                name: "answers",
+                color: "#911eb4",
+                points: (p?.answers.perHour ?? []).map((n, i, all) => [i - (all.length - 1), n]),
+              },
+            ],
+            yDomain: [0, Math.max(1, ...(p?.answers.perHour ?? []))],
+          }),
+          linePlot({
             title: "Suggestion acceptance rate",
             xLabel: "hours ago",
             yLabel: "accepted unchanged / shown",
