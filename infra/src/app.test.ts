@@ -54,6 +54,16 @@ test("`cdk synth` works offline and writes the template and its asset manifest",
   assert.ok(existsSync(join(outdir, `${stack.stackName}.template.json`)));
   assert.ok(existsSync(join(outdir, `${stack.stackName}.assets.json`)));
   assert.ok(Object.keys(raw.Resources).length > 50);
+  if (!imageForExport()) {
+    // The training image is staged (its build context copied) but not built: synth needs no Docker.
+    const assets = JSON.parse(readFileSync(join(outdir, `${stack.stackName}.assets.json`), "utf8")) as {
+      dockerImages: Record<string, { source: { directory: string; dockerFile?: string; platform?: string } }>;
+    };
+    const images = Object.values(assets.dockerImages).map((image) => image.source);
+    assert.deepEqual(images, [
+      { directory: images[0]!.directory, dockerFile: "training-image/Dockerfile", platform: "linux/amd64" },
+    ]);
+  }
 });
 
 test("cdk-nag AwsSolutions: no unacknowledged finding; fewer than 10 acknowledgements, each with a reason and needed", () => {
