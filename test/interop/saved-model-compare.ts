@@ -12,8 +12,16 @@ import { runOnImagesScript } from "./saved-model-python.ts";
 const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
 const images = ["raccoon-1.jpg", "raccoon-10.jpg", "raccoon-100.jpg"].map((f) => join(raccoon, "images", f));
 
-/** TF runs the model on the images (decoded by TF), and TensorFlow.js runs the same graph on the same pixels. */
-export async function compareWithTensorFlow(versionDir: string, tolerance: number): Promise<void> {
+/**
+ * TF runs the model on the images (decoded by TF), and TensorFlow.js runs the same graph on the same
+ * pixels. Differences are absolute; with `relative`, they are divided by max(1, |TF's value|), for
+ * outputs in pixel units.
+ */
+export async function compareWithTensorFlow(
+  versionDir: string,
+  tolerance: number,
+  o: { relative?: boolean } = {},
+): Promise<void> {
   const out = referee().run(runOnImagesScript, [versionDir, ...images]);
   const results = JSON.parse(out) as {
     shape: number[];
@@ -38,9 +46,13 @@ export async function compareWithTensorFlow(versionDir: string, tolerance: numbe
         const got = await t.data();
         let worst = 0;
         expected.values.forEach((v, j) => {
-          worst = Math.max(worst, Math.abs(v - got[j]!));
+          const scale = o.relative ? Math.max(1, Math.abs(v)) : 1;
+          worst = Math.max(worst, Math.abs(v - got[j]!) / scale);
         });
-        assert.ok(worst <= tolerance, `${images[i]} ${alias}: max difference ${worst} > ${tolerance}`);
+        assert.ok(
+          worst <= tolerance,
+          `${images[i]} ${alias}: max ${o.relative ? "relative " : ""}difference ${worst} > ${tolerance}`,
+        );
       }
       tf.dispose(Object.values(ours));
     }
