@@ -166,6 +166,34 @@ test("an oversized body", async () => {
   await grpcError("detector", uint8([1, 300, 300, 3]), grpcStatus.RESOURCE_EXHAUSTED, /./);
 });
 
+test("output_filter keeps the named outputs and rejects unknown ones", async () => {
+  const request = (filter: string[]) =>
+    create(PredictRequestSchema, {
+      modelSpec: { name: "detector" },
+      inputs: { input_tensor: toTensorProto(uint8([1, 2, 2, 3])) },
+      outputFilter: filter,
+    });
+  const [error, response] = await grpcCall(server.grpcAddress, "prediction", "predict", request(["num_detections"]));
+  assert.equal(error, null);
+  assert.deepEqual(Object.keys((response as { outputs: object }).outputs), ["num_detections"]);
+  const [bad] = await grpcCall(server.grpcAddress, "prediction", "predict", request(["bogus"]));
+  assert.equal(bad?.code, grpcStatus.INVALID_ARGUMENT);
+  assert.match(bad!.details, /output tensor alias not found in signature: bogus/);
+});
+
+test("a client that drops the connection mid-body does not disturb the server", async () => {
+  const { request } = await import("node:http");
+  await new Promise<void>((resolve) => {
+    const req = request(predictUrl(), { method: "POST", headers: { "content-length": "100000" } });
+    req.on("error", () => resolve());
+    req.write('{"instances": [[[[1,');
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 50);
+  });
+});
+
 test("the server still serves after all of that", async () => {
   const ok = await postJson(predictUrl(), { instances: [pixel] });
   assert.equal(ok.status, 200);

@@ -57,6 +57,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     });
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
+    // A client that goes away mid-body: settle, so nothing waits forever.
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("the client closed the connection before sending the whole body"));
+    });
   });
 }
 
