@@ -369,7 +369,9 @@ test("web: CloudFront with origin access control for the site bucket and the API
       Logging: Match.objectLike({ Bucket: Match.anyValue() }),
     }),
   });
-  assert.equal(resourcesOf("Custom::CDKBucketDeployment").length, 1);
+  const [[, deployment]] = resourcesOf("Custom::CDKBucketDeployment") as [[string, Resource]];
+  assert.equal((deployment.Properties.SourceMarkers as unknown[]).length, 2, "the app and /config.json");
+  assert.match(JSON.stringify(deployment.Properties.SourceMarkers), /UsersResource|Users[0-9A-F]{8}/);
 });
 
 test("alarms on API 5xx, Lambda errors, failed executions and unhealthy serving, and one dashboard", () => {

@@ -175,6 +175,12 @@ export class BoxloopStack extends Stack {
       apiDomainName: this.api.domainName,
       logsBucket: this.storage.logsBucket,
       assetPath: props.webAssetPath,
+      runtimeConfig: {
+        region: this.region,
+        userPoolId: this.api.userPool.userPoolId,
+        userPoolClientId: this.api.webClient.userPoolClientId,
+        apiBase: "/api/v1",
+      },
     });
     this.storage.allowUploadsFrom(this.web.url);
 

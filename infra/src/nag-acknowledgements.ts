@@ -67,7 +67,7 @@ export const NAG_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] = [
     id: "AwsSolutions-CFR4",
     reason:
       "Without a custom domain CloudFront uses its default *.cloudfront.net certificate, whose minimum protocol " +
-      "cannot be raised; the distribution already asks for TLSv1.2_2021 for when a domain and certificate are added.",
+      "cannot be raised; a deployment with its own domain adds a certificate with the TLSv1.2_2021 policy.",
   },
   {
     id: "AwsSolutions-CFR1",

