@@ -93,6 +93,14 @@ test("answers given while the network is cut are kept, then each reaches the ser
     return e.defaultPrevented;
   });
   assert.ok(warns, "closing the tab with unsent answers warns");
+  // Still offline, go back to the fifth answer and change it: it replaces the unsent one.
+  await page.keyboard.press("Backspace");
+  await page.waitForSelector("#message:has-text('Revisiting your answer')");
+  assert.equal(await currentImage(page), answered[4]);
+  assert.ok(await page.locator(".viewport").isVisible());
+  await page.keyboard.press("x");
+  await page.waitForSelector("#message:has-text('Waiting for the network')");
+  assert.equal(await unsentCount(page), 5);
 
   await page.unroute(/\/api\//, cut);
   await waitAllSaved(page, 30_000);
@@ -103,7 +111,7 @@ test("answers given while the network is cut are kept, then each reaches the ser
     );
     assert.equal(puts.length, 1, `image ${iid} reached the server ${puts.length} times`);
     const stored = await storedAnnotation(stack, campaign, iid);
-    assert.equal(stored.answer, "accept");
+    assert.equal(stored.answer, iid === answered[4] ? "reject" : "accept");
     assert.equal(stored.boxes.length, 1);
   }
   assert.equal(new Set(answered).size, 5);

@@ -34,6 +34,8 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
   let revisit: { index: number; resume: Loaded | null } | null = null;
   const session = new Map<string, { answer: Answer; counts: FateCounts }>();
   let answerPressedAt: number | null = null;
+  /** An answer is waiting for the next task to arrive. */
+  let loadingNext = false;
 
   const canFlag = (await api.answerFields()).has("flagged");
   // How many tasks to hold ahead (`?prefetch=0` turns it off: the benchmark's baseline).
@@ -224,7 +226,8 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
       history[revisit.index] = entry;
       const resume = revisit.resume;
       revisit = null;
-      show(resume);
+      if (resume === null && loadingNext) showWaiting();
+      else show(resume);
       return;
     }
     history.push(entry);
@@ -232,18 +235,34 @@ export async function annotatePage(root: HTMLElement, api: Api, me: Me, campaign
     const next = ahead.shift();
     prefetch();
     current = null; // until the next one is on screen, keys answer nothing
+    loadingNext = true;
     const waiting = setTimeout(() => {
-      editor.el.hidden = true;
-      renderSide();
-      showMessage("Waiting for the network to load the next image… Your answers are kept in this browser.");
+      if (!revisiting()) showWaiting();
     }, 250);
     try {
-      show(next ? await next.task.catch(() => loadTask()) : await loadTask());
+      const loaded = next ? await next.task.catch(() => loadTask()) : await loadTask();
+      // Went back to an earlier answer meanwhile: this one waits until that is answered again.
+      const back = revisiting();
+      if (back) back.resume = loaded;
+      else show(loaded);
     } catch (e) {
       showMessage(`Could not load the next image: ${(e as Error).message}`);
     } finally {
+      loadingNext = false;
       clearTimeout(waiting);
     }
+  }
+
+  /** Read through a call: TypeScript would otherwise keep its narrowing from before the await. */
+  function revisiting() {
+    return revisit;
+  }
+
+  function showWaiting(): void {
+    current = null;
+    editor.el.hidden = true;
+    renderSide();
+    showMessage("Waiting for the network to load the next image… Your answers are kept in this browser.");
   }
 
   /** Opens an earlier answer (the one before the current, or a given one) for editing. */
