@@ -33,7 +33,13 @@ export async function evaluateModel(
   predictor: Predictor,
   images: TrainImage[],
   labels: string[],
-  options: { progress?: ProgressSink; limit?: number; keep?: (e: EvaluatedImage, index: number) => void } = {},
+  options: {
+    progress?: ProgressSink;
+    limit?: number;
+    keep?: (e: EvaluatedImage, index: number) => void;
+    /** Names of the predictor's classes (1-based ids) when they differ from `labels` (an older model). */
+    classNames?: string[];
+  } = {},
 ): Promise<ModelEvaluation> {
   const t0 = performance.now();
   const list = options.limit && options.limit > 0 ? images.slice(0, options.limit) : images;
@@ -50,8 +56,8 @@ export async function evaluateModel(
     const d = await predictor.predict(rgb);
     const detections: Detection[] = [];
     for (let n = 0; n < d.count; n++) {
-      const label = labels[Math.round(d.classes[n]!) - 1];
-      if (label === undefined) continue;
+      const label = (options.classNames ?? labels)[Math.round(d.classes[n]!) - 1];
+      if (label === undefined || !labels.includes(label)) continue;
       detections.push({
         label,
         score: d.scores[n]!,

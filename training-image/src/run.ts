@@ -157,9 +157,18 @@ export async function evaluateServing(dir: string, images: TrainImage[], labels:
     await writeBytes(join(tmp, "saved_model.pb"), await readBytes(joinUri(dir, "saved_model.pb")));
     local = tmp;
   }
+  // The model's own label map (boxloop.json), in case its classes differ from today's labels.
+  let classNames: string[] | undefined;
+  try {
+    classNames = (
+      JSON.parse(new TextDecoder().decode(await readBytes(joinUri(dir, "boxloop.json")))) as { labels?: string[] }
+    ).labels;
+  } catch {
+    classNames = undefined;
+  }
   const predictor = await savedModelPredictor(local);
   try {
-    return await evaluateModel(predictor, images, labels);
+    return await evaluateModel(predictor, images, labels, classNames ? { classNames } : {});
   } finally {
     predictor.dispose();
     if (tmp) await rm(tmp, { recursive: true, force: true });
