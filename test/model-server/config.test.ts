@@ -8,10 +8,16 @@ import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { ReloadConfigRequestSchema } from "@boxloop/proto/gen/tensorflow_serving/apis/model_management_pb";
+import { ModelServerConfigSchema } from "@boxloop/proto/gen/tensorflow_serving/config/model_server_config_pb";
+import { create } from "@bufbuild/protobuf";
+import { fromText } from "@bufbuild/protobuf/txtpb";
 import { readModelConfigFile } from "../../local/src/model-server/model-config.ts";
 import { startMoto } from "../support/moto.ts";
 import { writeConvDetector } from "./conv-detector.ts";
-import { getJson, postJson, startTestServer, tempDir } from "./harness.ts";
+import { getJson, grpcCall, postJson, startTestServer, tempDir } from "./harness.ts";
+
+const parseModelConfigMessage = (text: string) => fromText(ModelServerConfigSchema, text);
 
 const tiny = { instances: [[[[10, 20, 30]]]] };
 const root = join(import.meta.dirname, "..", "..");
@@ -91,6 +97,44 @@ test("a model config file: several models, latest{2}, specific versions and labe
     assert.deepEqual(stable.json, v1.json, "the label names version 1");
     assert.notDeepEqual(canary.json, v1.json);
     assert.equal((await postJson(`${server.rest}/v1/models/b/versions/2:predict`, tiny)).status, 404);
+  } finally {
+    await server.close();
+  }
+});
+
+test("ModelService/HandleReloadConfigRequest swaps the served models", async () => {
+  const dir = await tempDir();
+  await writeConvDetector(join(dir, "a", "1"), { seed: 1 });
+  for (const v of [1, 2]) await writeConvDetector(join(dir, "b", String(v)), { seed: 10 + v });
+  const server = await startTestServer(join(dir, "a"), {}, "a");
+  try {
+    const config = parseModelConfigMessage(
+      `model_config_list { config { name: "b" base_path: "${join(dir, "b")}" model_version_policy { all {} } } }`,
+    );
+    const [error, response] = await grpcCall(
+      server.grpcAddress,
+      "model",
+      "handleReloadConfigRequest",
+      create(ReloadConfigRequestSchema, { config }),
+    );
+    assert.equal(error, null);
+    assert.equal((response as { status?: { errorCode: number } }).status?.errorCode, 0);
+    assert.equal((await postJson(`${server.rest}/v1/models/a:predict`, tiny)).status, 404, "a is gone");
+    const b = (await getJson(`${server.rest}/v1/models/b`)).json.model_version_status as {
+      version: string;
+      state: string;
+    }[];
+    assert.deepEqual(
+      b.map((s) => `${s.version}:${s.state}`),
+      ["2:AVAILABLE", "1:AVAILABLE"],
+    );
+    const [bad] = await grpcCall(
+      server.grpcAddress,
+      "model",
+      "handleReloadConfigRequest",
+      create(ReloadConfigRequestSchema, {}),
+    );
+    assert.equal(bad?.code, 3, "INVALID_ARGUMENT for a config without model_config_list");
   } finally {
     await server.close();
   }

@@ -13,18 +13,24 @@ import {
   GetModelStatusResponseSchema,
   ModelVersionStatus_State,
 } from "@boxloop/proto/gen/tensorflow_serving/apis/get_model_status_pb";
+import {
+  type ReloadConfigRequest,
+  ReloadConfigResponseSchema,
+} from "@boxloop/proto/gen/tensorflow_serving/apis/model_management_pb";
 import type { ModelSpec } from "@boxloop/proto/gen/tensorflow_serving/apis/model_pb";
 import { ModelService } from "@boxloop/proto/gen/tensorflow_serving/apis/model_service_pb";
 import { type PredictRequest, PredictResponseSchema } from "@boxloop/proto/gen/tensorflow_serving/apis/predict_pb";
 import { PredictionService } from "@boxloop/proto/gen/tensorflow_serving/apis/prediction_service_pb";
+import { ModelServerConfigSchema } from "@boxloop/proto/gen/tensorflow_serving/config/model_server_config_pb";
 import { fromTensorProto, toTensorProto } from "@boxloop/proto/tensor";
 import { create } from "@bufbuild/protobuf";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { type DType, dtypeFromNumber, dtypeNumber, type HostTensor } from "./host-tensor.ts";
+import { type ModelEntry, modelEntries } from "./model-config.ts";
 import type { VersionRequest } from "./served-model.ts";
 import type { ServerCore } from "./server-core.ts";
-import { invalidArgument, notFound, ServingError, toServingError } from "./serving-error.ts";
+import { invalidArgument, notFound, toServingError } from "./serving-error.ts";
 
 function versionRequest(spec: ModelSpec | undefined): { model: string } & VersionRequest {
   if (!spec) throw invalidArgument("Missing ModelSpec");
@@ -153,8 +159,15 @@ export function createGrpcServer(core: ServerCore, maxMessageBytes: number): grp
   });
   server.addService(grpcDefinition(ModelService), {
     getModelStatus: unary(status),
-    handleReloadConfigRequest: unary(async () => {
-      throw new ServingError("UNIMPLEMENTED", "HandleReloadConfigRequest is not supported by boxloop serve");
+    handleReloadConfigRequest: unary(async (req: ReloadConfigRequest) => {
+      let entries: ModelEntry[];
+      try {
+        entries = modelEntries(req.config ?? create(ModelServerConfigSchema), "ReloadConfigRequest");
+      } catch (error) {
+        throw invalidArgument((error as Error).message);
+      }
+      await core.reloadConfig(entries);
+      return create(ReloadConfigResponseSchema, { status: { errorCode: ErrorCode.OK, errorMessage: "" } });
     }),
   });
   return server;

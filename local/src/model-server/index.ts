@@ -68,15 +68,13 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const host = options.host ?? "0.0.0.0";
   const core = new ServerCore(options.batching, new Metrics());
 
-  const addModel = (entry: ModelEntry) => {
+  const makeModel = (entry: ModelEntry) => {
     const source = entry.basePath.startsWith("s3://")
       ? s3Source(entry.basePath, cacheDir, options.s3Client)
       : fileSystemSource(entry.basePath);
-    core.models.set(
-      entry.name,
-      new ServedModel({ name: entry.name, source, policy: entry.policy, loader, labels: entry.labels, log }),
-    );
+    return new ServedModel({ name: entry.name, source, policy: entry.policy, loader, labels: entry.labels, log });
   };
+  const addModel = (entry: ModelEntry) => core.models.set(entry.name, makeModel(entry));
   for (const entry of options.models) addModel(entry);
   const discover = async () => {
     if (!options.modelsRoot) return;
@@ -90,6 +88,30 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const pollAll = async () => {
     await discover();
     await Promise.all([...core.models.values()].map((m) => m.poll()));
+  };
+  // ModelService/HandleReloadConfigRequest: models gone from the config are unloaded, new ones
+  // added (loaded before they are switched in), and changed policies or labels applied in place.
+  core.reloadConfig = async (entries) => {
+    const next = new Map<string, ServedModel>();
+    const fresh: ServedModel[] = [];
+    for (const entry of entries) {
+      const current = core.models.get(entry.name);
+      if (current && current.basePath === entry.basePath) {
+        current.reconfigure(entry.policy, entry.labels);
+        next.set(entry.name, current);
+      } else {
+        const model = makeModel(entry);
+        fresh.push(model);
+        next.set(entry.name, model);
+      }
+    }
+    await Promise.all(fresh.map((m) => m.poll()));
+    const kept = new Set(next.values());
+    const retired = [...core.models.values()].filter((m) => !kept.has(m));
+    core.models.clear();
+    for (const [name, model] of next) core.models.set(name, model);
+    await Promise.all([...next.values()].map((m) => m.poll()));
+    await Promise.all(retired.map((m) => m.close()));
   };
   await pollAll();
 

@@ -1,7 +1,10 @@
 // The models to serve: one from --model-name/--model-base-path, or several from a text-format
 // ModelServerConfig (--model-config-file), parsed with protobuf-es's txtpb against the schema.
 import { readFile } from "node:fs/promises";
-import { ModelServerConfigSchema } from "@boxloop/proto/gen/tensorflow_serving/config/model_server_config_pb";
+import {
+  type ModelServerConfig,
+  ModelServerConfigSchema,
+} from "@boxloop/proto/gen/tensorflow_serving/config/model_server_config_pb";
 import { fromText } from "@bufbuild/protobuf/txtpb";
 import { latestOne, type VersionPolicy } from "./version-policy.ts";
 
@@ -13,12 +16,17 @@ export interface ModelEntry {
 }
 
 export function parseModelConfig(text: string, source = "model config"): ModelEntry[] {
-  let config: ReturnType<typeof fromText<typeof ModelServerConfigSchema>>;
+  let config: ModelServerConfig;
   try {
     config = fromText(ModelServerConfigSchema, text);
   } catch (error) {
     throw new Error(`${source}: ${(error as Error).message}`);
   }
+  return modelEntries(config, source);
+}
+
+/** The models of a ModelServerConfig message (from a file, or a gRPC HandleReloadConfigRequest). */
+export function modelEntries(config: ModelServerConfig, source = "model config"): ModelEntry[] {
   if (config.config.case !== "modelConfigList") throw new Error(`${source}: model_config_list is required`);
   const entries = config.config.value.config.map((m, i): ModelEntry => {
     if (!m.name) throw new Error(`${source}: config[${i}].name is required`);

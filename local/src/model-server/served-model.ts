@@ -58,9 +58,19 @@ export class ServedModel {
   lastPollError: string | undefined;
   labels: Record<string, number>;
 
-  constructor(private readonly options: ServedModelOptions) {
+  constructor(private options: ServedModelOptions) {
     this.name = options.name;
     this.labels = options.labels ?? {};
+  }
+
+  get basePath(): string {
+    return this.options.source.basePath;
+  }
+
+  /** A new version policy and labels (HandleReloadConfigRequest); applied at the next poll. */
+  reconfigure(policy: VersionPolicy, labels: Record<string, number>): void {
+    this.options = { ...this.options, policy };
+    this.labels = labels;
   }
 
   /** Polls the source once; concurrent calls share the running poll. */

@@ -5,9 +5,10 @@ import { Batcher } from "./batcher.ts";
 import type { HostTensor } from "./host-tensor.ts";
 import { decodeImages } from "./image-input.ts";
 import type { Metrics } from "./metrics.ts";
+import type { ModelEntry } from "./model-config.ts";
 import type { Servable } from "./servable.ts";
 import type { ServedModel, VersionRequest } from "./served-model.ts";
-import { invalidArgument, notFound } from "./serving-error.ts";
+import { invalidArgument, notFound, ServingError } from "./serving-error.ts";
 import { checkInput, defaultSignature, isImageInput, type SignatureSpec, type TensorSpec } from "./signature.ts";
 
 export interface PredictCall extends VersionRequest {
@@ -34,6 +35,10 @@ const list = (names: string[]) => `{${names.sort().join(",")}}`;
 
 export class ServerCore {
   readonly models = new Map<string, ServedModel>();
+  /** Replaces the served models (set by startModelServer; used by HandleReloadConfigRequest). */
+  reloadConfig: (entries: ModelEntry[]) => Promise<void> = async () => {
+    throw new ServingError("UNIMPLEMENTED", "this server cannot reload its config");
+  };
   private readonly batchers = new WeakMap<Servable, Batcher>();
 
   constructor(
