@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+
+const bin = join(import.meta.dirname, "..", "..", "bin", "boxloop.mjs");
+const raccoonImages = join(import.meta.dirname, "..", "..", "..", "..", "shared", "datasets", "raccoon", "images");
+const boxloop = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+
+test("boxloop train and eval print their options", () => {
+  for (const name of ["train", "eval"]) {
+    const r = boxloop(name, "--help");
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /--annotations/);
+  }
+});
+
+test("boxloop train: bad inputs are one clear line and exit 2", () => {
+  const dir = mkdtempSync(join(tmpdir(), "boxloop-train-cli-"));
+  try {
+    const common = ["--model-dir", join(dir, "m"), "--export-dir", join(dir, "e")];
+    const none = boxloop("train", ...common);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /--annotations is required/);
+
+    const header = "filename,width,height,class,xmin,ymin,xmax,ymax\n";
+    const missing = join(dir, "missing.csv");
+    writeFileSync(missing, `${header}nope.jpg,100,100,raccoon,1,1,50,50\n`);
+    const r1 = boxloop("train", "--annotations", missing, "--images", raccoonImages, ...common);
+    assert.equal(r1.status, 2, r1.stderr);
+    assert.match(r1.stderr, /missing from .*: nope\.jpg/);
+
+    const empty = join(dir, "empty.csv");
+    writeFileSync(empty, header);
+    const r2 = boxloop("train", "--annotations", empty, "--images", raccoonImages, ...common);
+    assert.equal(r2.status, 2, r2.stderr);
+    assert.match(r2.stderr, /empty|no images|no labels/);
+
+    const badSteps = boxloop(
+      "train",
+      "--annotations",
+      missing,
+      "--images",
+      raccoonImages,
+      "--num-steps",
+      "0",
+      ...common,
+    );
+    assert.equal(badSteps.status, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
