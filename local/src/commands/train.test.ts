@@ -37,18 +37,6 @@ test("boxloop train: bad inputs are one clear line and exit 2", () => {
     const r2 = boxloop("train", "--annotations", empty, "--images", raccoonImages, ...common);
     assert.equal(r2.status, 2, r2.stderr);
     assert.match(r2.stderr, /empty|no images|no labels/);
-
-    const badSteps = boxloop(
-      "train",
-      "--annotations",
-      missing,
-      "--images",
-      raccoonImages,
-      "--num-steps",
-      "0",
-      ...common,
-    );
-    assert.equal(badSteps.status, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
