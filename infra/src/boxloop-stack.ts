@@ -206,7 +206,7 @@ export class BoxloopStack extends Stack {
 /** CloudWatch Logs accepts only some retention periods: the shortest one that keeps `days`. */
 export function retentionFor(days: number): logs.RetentionDays {
   const allowed = Object.values(logs.RetentionDays)
-    .filter((value): value is number => typeof value === "number" && value > 0)
+    .filter((value): value is number => typeof value === "number" && value > 0 && value !== logs.RetentionDays.INFINITE)
     .sort((a, b) => a - b);
   return (allowed.find((value) => value >= days) ?? allowed.at(-1)!) as logs.RetentionDays;
 }
