@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AppDeps, createApp } from "@boxloop/functions/app";
-import { localTokens } from "@boxloop/functions/auth/local-tokens";
+import { createApp } from "@boxloop/functions/app";
+import { localDeps } from "@boxloop/functions/deps-local";
 import type { Predictor } from "@boxloop/functions/predictions/port";
 import { LocalStore } from "@boxloop/functions/storage/local";
 import type { WorkflowInput } from "@boxloop/functions/workflow/context";
@@ -63,30 +63,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), "boxloop-e2e-"));
   const modelsDir = options.modelsDir ?? join(dataDir, "models");
   mkdirSync(modelsDir, { recursive: true });
-  const store = new LocalStore(join(dataDir, "data"));
   const adminToken = `admin-${crypto.randomUUID()}`;
+  const started: WorkflowInput[] = [];
   let predictor: Predictor | undefined = options.predictor;
   // The API holds this object; it forwards to whichever predictor is set now.
   const forwarding: Predictor = {
     currentVersion: (campaign) => predictor?.currentVersion(campaign) ?? Promise.resolve(null),
     predict: (input) => predictor?.predict(input) ?? Promise.resolve(null),
   };
-  const started: WorkflowInput[] = [];
-  const deps: AppDeps = {
-    store,
-    auth: localTokens(store, adminToken),
-    // Runs are recorded as the workflow records them; nothing trains here (the loop's tests do that).
-    trainingRuns: workflowTrainingRuns(store, {
-      start: async (input) => {
-        started.push(input);
-        return { executionId: `e2e-${started.length}` };
-      },
-    }),
-    models: workflowModels(store, new LocalStore(modelsDir)),
-    importRoots: [tmpdir(), raccoon],
-    webDir,
-    predictor: forwarding,
-  };
+  // As `boxloop start` builds them (functions/src/deps-local.ts), with the workflow's runs and models.
+  const deps = localDeps({ dataDir, adminToken, importRoots: [tmpdir(), raccoon], webDir }, { predictor: forwarding });
+  const store = deps.store;
+  // Runs are recorded as the workflow records them; nothing trains here (the loop's tests do that).
+  deps.trainingRuns = workflowTrainingRuns(store, {
+    start: async (input) => {
+      started.push(input);
+      return { executionId: `e2e-${started.length}` };
+    },
+  });
+  const modelsStore = new LocalStore(modelsDir);
+  deps.models = workflowModels(store, modelsStore);
+  await store.ready();
+  await modelsStore.ready();
   const app = createApp(deps);
   const requests: Stack["requests"] = [];
   const server = serve({
@@ -126,6 +124,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+      await modelsStore.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
