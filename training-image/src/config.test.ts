@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { defaultConfig, learningRateAt, trainerConfigFromPipeline } from "./config.ts";
+
+const raccoonConfig = join(
+  import.meta.dirname,
+  "..",
+  "..",
+  "..",
+  "shared",
+  "datasets",
+  "raccoon",
+  "training",
+  "ssd_mobilenet_v1_pets.config",
+);
+
+test("the raccoon recipe's pipeline.config: what boxloop uses, and warnings for the rest", () => {
+  const { config, warnings } = trainerConfigFromPipeline(readFileSync(raccoonConfig, "utf8"), 1);
+  assert.equal(config.imageSize, 288); // fixed_shape_resizer 300×300, to a multiple of 32
+  assert.equal(config.resize, "stretch");
+  assert.ok(config.batchSize > 0 && config.numSteps > 0);
+  assert.ok(config.augmentations.length > 0);
+  assert.ok(warnings.some((w) => w.field.startsWith("model.ssd.box_coder")));
+});
+
+test("optimizers and learning-rate schedules", () => {
+  const text = (lr: string, opt = "adam_optimizer") => `
+    model { center_net { num_classes: 2 image_resizer { keep_aspect_ratio_resizer { max_dimension: 500 } } } }
+    train_config { batch_size: 4 num_steps: 100 optimizer { ${opt} { learning_rate { ${lr} } } }
+      data_augmentation_options { random_crop_image { min_area: 0.5 } }
+      data_augmentation_options { random_rotation90 { } } }`;
+  const constant = trainerConfigFromPipeline(text("constant_learning_rate { learning_rate: 0.01 }"), 2).config;
+  assert.equal(constant.imageSize, 512);
+  assert.equal(constant.resize, "letterbox");
+  assert.equal(constant.batchSize, 4);
+  assert.equal(constant.optimizer.kind, "adam");
+  assert.equal(learningRateAt(constant.learningRate, 50), 0.01);
+  assert.deepEqual(
+    constant.augmentations.map((a) => a.name),
+    ["random_crop_image", "random_rotation90"],
+  );
+  assert.equal((constant.augmentations[0]!.options as { min_area: number }).min_area, 0.5);
+
+  const manual = trainerConfigFromPipeline(
+    text(
+      "manual_step_learning_rate { initial_learning_rate: 0.1 schedule { step: 10 learning_rate: 0.01 } schedule { step: 20 learning_rate: 0.001 } }",
+      "momentum_optimizer",
+    ),
+    2,
+  ).config;
+  assert.equal(manual.optimizer.kind, "momentum");
+  assert.equal(learningRateAt(manual.learningRate, 5), 0.1);
+  assert.equal(learningRateAt(manual.learningRate, 10), 0.01);
+  assert.equal(learningRateAt(manual.learningRate, 25), 0.001);
+
+  const cosine = trainerConfigFromPipeline(
+    text(
+      "cosine_decay_learning_rate { learning_rate_base: 0.04 total_steps: 100 warmup_learning_rate: 0.01 warmup_steps: 10 }",
+    ),
+    2,
+  ).config;
+  assert.equal(learningRateAt(cosine.learningRate, 0), 0.01);
+  assert.ok(Math.abs(learningRateAt(cosine.learningRate, 10) - 0.04) < 1e-12);
+  assert.ok(Math.abs(learningRateAt(cosine.learningRate, 55) - 0.02) < 1e-12);
+  assert.ok(learningRateAt(cosine.learningRate, 100) < 1e-12);
+});
+
+test("the default config follows the labels", () => {
+  assert.equal(defaultConfig(3).numClasses, 3);
+});
