@@ -313,7 +313,11 @@ test("GPU training capacity: a GPU per task, an ECS GPU AMI, g5 instances scalin
   const parameters = JSON.stringify((raw as unknown as { Parameters: Json }).Parameters);
   assert.match(parameters, /amazon-linux-2023\/gpu\/recommended/, "the ECS-optimized GPU AMI");
   template.hasResourceProperties("AWS::ECS::CapacityProvider", {
-    AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: "ENABLED" }) }),
+    AutoScalingGroupProvider: Match.objectLike({
+      ManagedScaling: Match.objectLike({ Status: "ENABLED" }),
+      // Instances running a training task are never scaled in.
+      ManagedTerminationProtection: "ENABLED",
+    }),
   });
 });
 

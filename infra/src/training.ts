@@ -51,13 +51,15 @@ export class Training extends Construct {
       desiredCapacity: 0,
       maxCapacity: props.maxInstances ?? 2,
       healthChecks: autoscaling.HealthChecks.ec2({ gracePeriod: Duration.minutes(5) }),
-      newInstancesProtectedFromScaleIn: false,
+      // Managed termination protection (below) needs instances protected from scale-in at launch.
+      newInstancesProtectedFromScaleIn: true,
       notifications: [{ topic: props.notifications }],
     });
     this.capacityProvider = new ecs.AsgCapacityProvider(this, "GpuCapacity", {
       autoScalingGroup: this.autoScalingGroup,
       enableManagedScaling: true,
-      enableManagedTerminationProtection: false,
+      // ECS scales in only instances that run no task: a training run is never drained to save an instance.
+      enableManagedTerminationProtection: true,
       minimumScalingStepSize: 1,
       targetCapacityPercent: 100,
       // ECS managed draining moves tasks off terminating instances (and CDK then adds no drain-hook Lambda).
