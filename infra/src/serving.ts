@@ -22,7 +22,7 @@ export interface ServingProps {
   readonly gpuCapacityProvider?: ecs.AsgCapacityProvider;
   /** The official image's version; "-gpu" is appended for GPU serving. @default "2.18.0" */
   readonly tfServingVersion?: string;
-  /** @default "2.22.35" */
+  /** @default "2.27.0" */
   readonly awsCliVersion?: string;
   /** @default 1 */
   readonly desiredCount?: number;
@@ -70,7 +70,7 @@ export class Serving extends Construct {
     props.modelsBucket.grantRead(this.taskDefinition.taskRole);
 
     const sync = this.taskDefinition.addContainer("model-sync", {
-      image: ecs.ContainerImage.fromRegistry(`public.ecr.aws/aws-cli/aws-cli:${props.awsCliVersion ?? "2.22.35"}`),
+      image: ecs.ContainerImage.fromRegistry(`public.ecr.aws/aws-cli/aws-cli:${props.awsCliVersion ?? "2.27.0"}`),
       essential: true,
       entryPoint: ["/bin/bash", "-c"],
       command: [SYNC_SCRIPT, "model-sync", props.modelsBucket.bucketName, String(props.syncEverySeconds ?? 15)],
