@@ -16,6 +16,10 @@ const raccoonConfig = join(
   "ssd_mobilenet_v1_pets.config",
 );
 
+// pipeline.config floats are float32.
+const near = (a: number, b: number) =>
+  assert.ok(Math.abs(a - b) <= 1e-7 * Math.max(1, Math.abs(b)) + 1e-9, `${a} ≈ ${b}`);
+
 test("the raccoon recipe's pipeline.config: what boxloop uses, and warnings for the rest", () => {
   const { config, warnings } = trainerConfigFromPipeline(readFileSync(raccoonConfig, "utf8"), 1);
   assert.equal(config.imageSize, 288); // fixed_shape_resizer 300×300, to a multiple of 32
@@ -36,7 +40,7 @@ test("optimizers and learning-rate schedules", () => {
   assert.equal(constant.resize, "letterbox");
   assert.equal(constant.batchSize, 4);
   assert.equal(constant.optimizer.kind, "adam");
-  assert.equal(learningRateAt(constant.learningRate, 50), 0.01);
+  near(learningRateAt(constant.learningRate, 50), 0.01);
   assert.deepEqual(
     constant.augmentations.map((a) => a.name),
     ["random_crop_image", "random_rotation90"],
@@ -51,9 +55,9 @@ test("optimizers and learning-rate schedules", () => {
     2,
   ).config;
   assert.equal(manual.optimizer.kind, "momentum");
-  assert.equal(learningRateAt(manual.learningRate, 5), 0.1);
-  assert.equal(learningRateAt(manual.learningRate, 10), 0.01);
-  assert.equal(learningRateAt(manual.learningRate, 25), 0.001);
+  near(learningRateAt(manual.learningRate, 5), 0.1);
+  near(learningRateAt(manual.learningRate, 10), 0.01);
+  near(learningRateAt(manual.learningRate, 25), 0.001);
 
   const cosine = trainerConfigFromPipeline(
     text(
@@ -61,10 +65,10 @@ test("optimizers and learning-rate schedules", () => {
     ),
     2,
   ).config;
-  assert.equal(learningRateAt(cosine.learningRate, 0), 0.01);
-  assert.ok(Math.abs(learningRateAt(cosine.learningRate, 10) - 0.04) < 1e-12);
-  assert.ok(Math.abs(learningRateAt(cosine.learningRate, 55) - 0.02) < 1e-12);
-  assert.ok(learningRateAt(cosine.learningRate, 100) < 1e-12);
+  near(learningRateAt(cosine.learningRate, 0), 0.01);
+  near(learningRateAt(cosine.learningRate, 10), 0.04);
+  near(learningRateAt(cosine.learningRate, 55), 0.02);
+  near(learningRateAt(cosine.learningRate, 100), 0);
 });
 
 test("the default config follows the labels", () => {
