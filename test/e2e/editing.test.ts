@@ -77,3 +77,24 @@ test("handles, keyboard nudges, zoom and delete edit boxes in image pixels", asy
       assert.ok(Math.abs(round[i]![k]! - w[k]!) <= 1, `${JSON.stringify(round)} vs ${JSON.stringify(want)}`);
   await page.close();
 });
+
+test("h shows the keys; while it is open the answer keys do nothing", async () => {
+  const campaign = await seedCampaign(stack, { id: "help", images: 2 });
+  const page = await openAnnotate(browser.context, stack, campaign);
+  const image = await currentImage(page);
+  await page.keyboard.press("h");
+  const help = page.locator("dialog#help");
+  assert.ok(await help.isVisible());
+  assert.match((await help.textContent()) ?? "", /backspace.*undo/);
+  await page.keyboard.press("a");
+  await page.waitForTimeout(300);
+  assert.equal(await currentImage(page), image, "not answered under the help");
+  assert.equal(stack.requests.filter((r) => r.method === "PUT" && r.path.includes("/campaigns/help/")).length, 0);
+  await page.keyboard.press("h");
+  assert.ok(!(await help.isVisible()));
+  await page.keyboard.press("?");
+  assert.ok(await help.isVisible());
+  await page.keyboard.press("Escape");
+  assert.ok(!(await help.isVisible()));
+  await page.close();
+});
