@@ -1,4 +1,5 @@
 // Everything a route needs, built once by `createApp` from its dependencies.
+
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { TrieRouter } from "hono/router/trie-router";
@@ -10,6 +11,7 @@ import { Id } from "./ids.ts";
 import { type ImageMeta, loadImage } from "./images/ingest.ts";
 import { type PredictionCache, predictionCache } from "./predictions/cache.ts";
 import { noPredictor, type Predictor } from "./predictions/port.ts";
+import type { CampaignSchedules } from "./schedule/eventbridge.ts";
 import type { Store } from "./storage/port.ts";
 import { CampaignIndexes } from "./tasks/campaign-index.ts";
 import type { Models, TrainingRuns } from "./training/port.ts";
@@ -40,6 +42,8 @@ export interface AppDeps {
   bucketStore?: (bucket: string) => Store;
   /** The built web page (`web/dist`), served at `/` when given. */
   webDir?: string;
+  /** Keeps each campaign's schedule in EventBridge Scheduler (AWS); locally the scheduler reads campaign.json. */
+  schedules?: CampaignSchedules;
 }
 
 export interface AppContext {
@@ -57,6 +61,7 @@ export interface AppContext {
   image(cid: string, iid: string): Promise<ImageMeta | undefined>;
   importRoots: string[];
   bucketStore: ((bucket: string) => Store) | undefined;
+  schedules: CampaignSchedules | undefined;
 }
 
 export function buildContext(deps: AppDeps): AppContext {
@@ -89,6 +94,7 @@ export function buildContext(deps: AppDeps): AppContext {
     presignSeconds: deps.presignSeconds ?? 900,
     importRoots: deps.importRoots ?? [],
     bucketStore: deps.bucketStore,
+    schedules: deps.schedules,
   };
 }
 

@@ -68,4 +68,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     { port: Number(values.port), host: values.host },
   );
   console.log(JSON.stringify({ url: running.url }));
+  // A clean stop writes every acknowledged answer to its file first (a kill is fine too: the
+  // journal is replayed on the next start).
+  for (const signal of ["SIGTERM", "SIGINT"] as const)
+    process.once(signal, () => void running.close().then(() => process.exit(0)));
 }

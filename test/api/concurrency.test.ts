@@ -67,11 +67,12 @@ test("50 annotators, 500 images: one lease per image, every acknowledged answer 
   assert.deepEqual(doubles, [], "no image leased twice");
   assert.equal(leasedBy.size, 500);
   assert.equal(acked.length, 500);
+  const progress = JSON.parse((await admin("GET", "/campaigns/busy")).text).progress;
+  assert.equal(progress.images.annotated, 500);
+  assert.equal(Object.keys(progress.answers.perAnnotator).length, 50);
+  await api.stop(); // a clean stop: every answer reaches its file
   for (const { iid, annotator, text } of acked) {
     const file = join(dir, "store", "data", "campaigns", "busy", "annotations", iid, `${annotator}.json`);
     assert.equal(readFileSync(file, "utf8"), text, `${file} holds the acknowledged answer`);
   }
-  const progress = JSON.parse((await admin("GET", "/campaigns/busy")).text).progress;
-  assert.equal(progress.images.annotated, 500);
-  assert.equal(Object.keys(progress.answers.perAnnotator).length, 50);
 });

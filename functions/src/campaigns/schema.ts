@@ -1,6 +1,7 @@
 // A campaign: what is labelled, by whom, and how the loop retrains. Stored as campaign.json.
 import { z } from "@hono/zod-openapi";
 import { Id } from "../ids.ts";
+import { parseSchedule } from "../schedule/cron.ts";
 
 export const strategies = ["uncertain", "random", "sequential"] as const;
 
@@ -10,14 +11,17 @@ const Label = z
   .max(100)
   .regex(/^\S(.*\S)?$/, "no leading or trailing spaces");
 
-/** 5-field cron, or EventBridge Scheduler's `cron(…)` / `rate(…)`. */
+/** EventBridge Scheduler's syntax, `cron(m h dom mon dow year)` or `rate(n unit)`: the same in AWS and locally. */
 const Schedule = z
   .string()
   .max(200)
-  .regex(
-    /^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|(\S+\s+){4}\S+)$/,
-    "a cron expression (5 fields), cron(...) or rate(...)",
-  );
+  .superRefine((value, ctx) => {
+    try {
+      parseSchedule(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  });
 
 export const Member = z.strictObject({ id: Id, role: z.enum(["annotator", "reviewer"]) });
 

@@ -39,6 +39,7 @@ export function campaignRoutes(ctx: AppContext) {
         createdAt: new Date(ctx.now()).toISOString(),
       };
       const { etag } = await ctx.campaigns.create(campaign);
+      if (campaign.schedule !== null) await ctx.schedules?.sync(campaign);
       return c.json(campaign, 201, { etag });
     },
   );
@@ -101,6 +102,7 @@ export function campaignRoutes(ctx: AppContext) {
       for (const [key, value] of Object.entries(patch))
         if (value !== undefined) Object.assign(changed, { [key]: value });
       const saved = await ctx.campaigns.save(changed, etag);
+      if (patch.schedule !== undefined) await ctx.schedules?.sync(changed);
       return c.json(changed, 200, { etag: saved.etag });
     },
   );

@@ -10,9 +10,9 @@ const dir = mkdtempSync(join(tmpdir(), "boxloop-journal-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test("records round-trip; a torn or corrupt tail is dropped", () => {
-  const a = encodeRecord({ op: "put", key: "x/a.json", body: new TextEncoder().encode("{}") });
+  const a = encodeRecord({ op: "put", key: "x/a.json", body: new TextEncoder().encode("{}"), micros: "1" });
   const b = encodeRecord({ op: "delete", key: "x/b.json" });
-  const c = encodeRecord({ op: "put", key: "x/c.json", body: new Uint8Array(100) });
+  const c = encodeRecord({ op: "put", key: "x/c.json", body: new Uint8Array(100), micros: "1" });
   assert.deepEqual(
     decodeRecords(Buffer.concat([a, b, c.subarray(0, 50)])).map((r) => r.key),
     ["x/a.json", "x/b.json"],
@@ -32,9 +32,19 @@ test("a dead process's journal is replayed on open: lost or torn files come back
   writeFileSync(join(root, "k", "torn.json"), ""); // what a power cut can leave after an unsynced rename
   writeFileSync(join(root, "k", "gone.json"), "old");
   const records = [
-    encodeRecord({ op: "put", key: "k/torn.json", body: new TextEncoder().encode('{"v":1}') }),
-    encodeRecord({ op: "put", key: "k/lost.json", body: new TextEncoder().encode("lost") }),
-    encodeRecord({ op: "put", key: "k/torn.json", body: new TextEncoder().encode('{"v":2}') }),
+    encodeRecord({
+      op: "put",
+      key: "k/torn.json",
+      body: new TextEncoder().encode('{"v":1}'),
+      micros: "1700000000000001",
+    }),
+    encodeRecord({ op: "put", key: "k/lost.json", body: new TextEncoder().encode("lost"), micros: "1700000000000002" }),
+    encodeRecord({
+      op: "put",
+      key: "k/torn.json",
+      body: new TextEncoder().encode('{"v":2}'),
+      micros: "1700000000000003",
+    }),
     encodeRecord({ op: "delete", key: "k/gone.json" }),
   ];
   const deadPid = 4_194_000; // above pid_max's default: no such process
@@ -43,6 +53,11 @@ test("a dead process's journal is replayed on open: lost or torn files come back
   await store.ready();
   assert.equal(readFileSync(join(root, "k", "torn.json"), "utf8"), '{"v":2}');
   assert.equal(readFileSync(join(root, "k", "lost.json"), "utf8"), "lost");
+  assert.equal(
+    (await store.head("k/torn.json"))?.etag,
+    `"${(1700000000000003n).toString(16)}-7"`,
+    "ETag from the journaled time",
+  );
   assert.equal(await store.head("k/gone.json"), undefined);
   assert.ok(!readdirSync(join(root, ".journal")).some((n) => n.startsWith(`${deadPid}-`)));
   await store.put("k/new.json", "n");

@@ -1,8 +1,8 @@
 // The local store's write-ahead journal, for durable writes without an fsync per object.
 // Every mutation is appended here and acknowledged after one fdatasync shared by all the mutations
-// waiting at that moment (group commit); only then is the object file renamed into place (not
-// fsynced). Once a second the journal is rotated and the file system synced (`sync -f`), after
-// which the old journal is deleted. On start, journals left by dead processes are replayed.
+// waiting at that moment (group commit); the object files are written behind (not fsynced). Once a
+// second the journal is rotated, and when every change it holds is in the files, the file system is
+// synced (`sync -f`) and the old journal deleted. On start, journals left by dead processes are replayed.
 // Record: u32 header length | u32 body length | u32 crc32(header+body) | header JSON | body.
 import { execFile } from "node:child_process";
 import { type FileHandle, open, readdir, readFile, unlink } from "node:fs/promises";
@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { crc32 } from "node:zlib";
 
-export type JournalOp = { op: "put"; key: string; body: Uint8Array } | { op: "delete"; key: string };
+/** `micros`: the object's modification time in µs, which its ETag is made from. */
+export type JournalOp = { op: "put"; key: string; body: Uint8Array; micros: string } | { op: "delete"; key: string };
+
+/** Marks a journaled change as written to its object file. */
+export interface Ticket {
+  done(): void;
+}
 
 const run = promisify(execFile);
 
@@ -20,7 +26,9 @@ export async function syncFileSystem(path: string): Promise<void> {
 }
 
 export function encodeRecord(record: JournalOp): Buffer {
-  const header = Buffer.from(JSON.stringify({ op: record.op, key: record.key }));
+  const header = Buffer.from(
+    JSON.stringify(record.op === "put" ? { op: "put", key: record.key, micros: record.micros } : record),
+  );
   const body = record.op === "put" ? Buffer.from(record.body) : Buffer.alloc(0);
   const head = Buffer.alloc(12);
   head.writeUInt32LE(header.length, 0);
@@ -41,8 +49,10 @@ export function decodeRecords(data: Buffer): JournalOp[] {
     const header = data.subarray(at + 12, at + 12 + headerLength);
     const body = data.subarray(at + 12 + headerLength, end);
     if (crc32(body, crc32(header)) >>> 0 !== data.readUInt32LE(at + 8)) break;
-    const { op, key } = JSON.parse(header.toString()) as { op: string; key: string };
-    out.push(op === "put" ? { op: "put", key, body: new Uint8Array(body) } : { op: "delete", key });
+    const { op, key, micros } = JSON.parse(header.toString()) as { op: string; key: string; micros?: string };
+    out.push(
+      op === "put" ? { op: "put", key, body: new Uint8Array(body), micros: micros ?? "0" } : { op: "delete", key },
+    );
     at = end;
   }
   return out;
@@ -90,11 +100,8 @@ export class Journal {
     return result;
   }
 
-  /**
-   * Makes `record` durable. Call `apply` once the change is made to the object file; until then
-   * the journal segment holding it is kept.
-   */
-  async write<T>(record: JournalOp, apply: () => Promise<T>): Promise<T> {
+  /** Makes `record` durable; the ticket must be marked done once the change is in the object file. */
+  async append(record: JournalOp): Promise<Ticket> {
     const segment = await new Promise<Segment>((resolve, reject) => {
       this.queue.push({ data: encodeRecord(record), resolve, reject });
       if (!this.scheduled) {
@@ -102,11 +109,13 @@ export class Journal {
         void this.exclusive(() => this.flush());
       }
     });
-    try {
-      return await apply();
-    } finally {
-      segment.unapplied--;
-    }
+    let done = false;
+    return {
+      done: () => {
+        if (!done) segment.unapplied--;
+        done = true;
+      },
+    };
   }
 
   private async flush(): Promise<void> {
@@ -117,7 +126,7 @@ export class Journal {
       try {
         const data = Buffer.concat(batch.map((b) => b.data));
         await segment.handle.write(data);
-        if (process.env.BOXLOOP_UNSAFE_NO_SYNC !== "1") await segment.handle.datasync();
+        await segment.handle.datasync();
         segment.bytes += data.length;
         segment.unapplied += batch.length;
         for (const b of batch) b.resolve(segment);

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -21,52 +20,12 @@ storeContract("local", () => store, {
   fetch: async (url, init) => app.request(new URL(url, "http://local").toString(), init),
 });
 
-test("local: no temporary files stay behind, and a fresh store clears a crash's leftovers", async () => {
-  await store.put("t/a.json", "x");
+test("local: writes are read back at once, reach their files, and leave no temporary file", async () => {
+  const { etag } = await store.put("t/a.json", "x");
+  assert.equal((await store.head("t/a.json"))?.etag, etag, "read back before the file is written");
   await assert.rejects(store.put("t/a.json", "y", { ifNoneMatch: "*" }), isPreconditionFailed);
+  await store.flushed();
+  assert.equal(readFileSync(join(root, "data", "t", "a.json"), "utf8"), "x");
+  assert.equal((await new LocalStore(join(root, "data")).head("t/a.json"))?.etag, etag, "same ETag from the file");
   assert.deepEqual(readdirSync(join(root, "data", ".tmp")), []);
-});
-
-test("local: create-only is exclusive across processes", async () => {
-  const script = `
-    import { LocalStore } from ${JSON.stringify(join(import.meta.dirname, "local.ts"))};
-    const s = new LocalStore(process.argv[1]);
-    const won = [];
-    for (let i = 0; i < 40; i++) {
-      try { await s.put("cross/" + i + ".json", String(process.pid), { ifNoneMatch: "*" }); won.push(i); } catch (e) {
-        if (e.code !== "PreconditionFailed") throw e;
-      }
-      const c = await s.get("cross/counter.json");
-      for (;;) {
-        const cur = await s.get("cross/counter.json");
-        try { await s.put("cross/counter.json", String(Number(new TextDecoder().decode(cur.body)) + 1), { ifMatch: cur.etag }); break; }
-        catch (e) { if (e.code !== "PreconditionFailed") throw e; }
-      }
-    }
-    console.log(JSON.stringify(won));`;
-  const dir = join(root, "cross-process");
-  const s = new LocalStore(dir);
-  await s.put("cross/counter.json", "0");
-  const runs = await Promise.all(
-    [1, 2, 3].map(
-      () =>
-        new Promise<number[]>((resolve, reject) => {
-          const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, dir], {
-            stdio: ["ignore", "pipe", "inherit"],
-          });
-          let out = "";
-          child.stdout.on("data", (d) => {
-            out += d;
-          });
-          child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}`))));
-        }),
-    ),
-  );
-  const all = runs.flat().sort((a, b) => a - b);
-  assert.deepEqual(
-    all,
-    Array.from({ length: 40 }, (_, i) => i),
-    "each key created by exactly one process",
-  );
-  assert.equal(new TextDecoder().decode((await s.get("cross/counter.json"))!.body), "120", "no lost CAS increment");
 });

@@ -1,27 +1,18 @@
-// The local-directory store, the embedded default of `boxloop start`. Each object is one file under
-// `root`. Writes are atomic and durable: the change is first made durable in a write-ahead journal
-// (journal.ts; one fdatasync per group of concurrent writes), then a temporary file is renamed into
-// place, so a crash never leaves half a file and a restart replays what the files may have lost.
-// Every mutation of a key is serialized in-process and under a lock file (`root/.locks`, O_EXCL,
-// stolen from dead processes), so conditional writes hold across processes too.
-// ETags come from the file's inode, mtime and size: every write makes a new file, so they change.
+// The local-directory store, the embedded default of `boxloop start`: one file per object under
+// `root`, written by one process at a time (others may read).
+// A write is acknowledged once it is durable in the write-ahead journal (journal.ts: one fdatasync
+// for all the writes waiting at that moment). The object file is written behind, by a temporary
+// file renamed into place, so no file is ever half-written; until then reads are served from memory.
+// A restart replays whatever a crash left in the journal, before the first request.
+// Conditional writes (If-None-Match: *, If-Match) are atomic: every change of a key is serialized.
+// ETags are the object's modification time in µs and its size; each write picks a new time and
+// stamps it on the file, so an ETag is known before the file is written and changes on every write.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import {
-  closeSync,
-  createReadStream,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSync } from "node:fs";
+import { mkdir, open, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Readable } from "node:stream";
-import { Journal, orphanSegments, pendingChanges, syncFileSystem } from "./journal.ts";
+import { Readable } from "node:stream";
+import { Journal, type JournalOp, orphanSegments, pendingChanges, syncFileSystem, type Ticket } from "./journal.ts";
 import { assertKey, assertPrefix } from "./key.ts";
 import {
   type ListPage,
@@ -39,16 +30,35 @@ export interface LocalStoreOptions {
   baseUrl?: string;
   /** Path at which the app serves presigned requests (see `blob-routes.ts`). */
   blobPath?: string;
+  /** Writes waiting to reach their files before new writes wait. @default 50_000 */
+  maxPending?: number;
 }
 
-type Stats = { ino: bigint; mtimeNs: bigint; size: bigint; mtimeMs: bigint };
+type FileStats = { mtimeNs: bigint; size: bigint; isFile(): boolean };
 
-function etagOf(s: Stats): string {
-  return `"${s.ino.toString(16)}-${s.mtimeNs.toString(16)}-${s.size.toString(16)}"`;
+/** A change acknowledged but not yet in its file: `body` null for a delete. */
+interface Pending {
+  body: Uint8Array | null;
+  micros: bigint;
+  seq: number;
+  tickets: Ticket[];
 }
 
-function infoOf(key: string, s: Stats): ObjectInfo {
-  return { key, etag: etagOf(s), size: Number(s.size), lastModified: new Date(Number(s.mtimeMs)) };
+const etag = (micros: bigint, size: number | bigint) => `"${micros.toString(16)}-${size.toString(16)}"`;
+const microsOf = (s: FileStats) => s.mtimeNs / 1000n;
+
+function fileInfo(key: string, s: FileStats): ObjectInfo {
+  const micros = microsOf(s);
+  return { key, etag: etag(micros, s.size), size: Number(s.size), lastModified: new Date(Number(micros / 1000n)) };
+}
+
+function pendingInfo(key: string, p: Pending & { body: Uint8Array }): ObjectInfo {
+  return {
+    key,
+    etag: etag(p.micros, p.body.byteLength),
+    size: p.body.byteLength,
+    lastModified: new Date(Number(p.micros / 1000n)),
+  };
 }
 
 function isCode(error: unknown, ...codes: string[]): boolean {
@@ -66,20 +76,25 @@ function processAlive(pid: number): boolean {
 
 export class LocalStore implements Store {
   private readonly tmp: string;
-  private readonly locks: string;
-  private readonly secret: string;
-  private readonly queues = new Map<string, Promise<unknown>>();
-  private init: Promise<void> | undefined;
   private readonly journalDir: string;
   private readonly journal: Journal;
+  private readonly secret: string;
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly toApply = new Set<string>();
+  private readonly applying = new Set<string>();
+  private readonly dirs = new Set<string>();
+  private init: Promise<void> | undefined;
+  private lastMicros = 0n;
+  private seq = 0;
   private counter = 0;
+  private failures = 0;
 
   constructor(
     readonly root: string,
     private readonly options: LocalStoreOptions = {},
   ) {
     this.tmp = join(root, ".tmp");
-    this.locks = join(root, ".locks");
     this.journalDir = join(root, ".journal");
     this.journal = new Journal(this.journalDir, root);
     this.secret = options.secret ?? randomBytes(32).toString("hex");
@@ -88,9 +103,7 @@ export class LocalStore implements Store {
   /** Creates the folders, removes temporary files and replays journals left by crashed processes. */
   ready(): Promise<void> {
     this.init ??= (async () => {
-      await mkdir(this.root, { recursive: true });
       await mkdir(this.tmp, { recursive: true });
-      await mkdir(this.locks, { recursive: true });
       await mkdir(this.journalDir, { recursive: true });
       for (const name of await readdir(this.tmp)) {
         const pid = Number(name.split("-")[0]);
@@ -103,45 +116,32 @@ export class LocalStore implements Store {
     return this.init;
   }
 
-  /** Applies, durably (fsync per file), the last journaled change of each key, then drops the journals. */
+  /** Applies the last journaled change of each key durably (fsync per file), then drops the journals. */
   private async replay(): Promise<void> {
     const segments = await orphanSegments(this.journalDir, processAlive);
     if (segments.length === 0) return;
     const changes = [...(await pendingChanges(segments)).values()];
     let next = 0;
     await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < changes.length) {
-          const index = next++;
-          const change = changes[index]!;
-          const target = this.path(change.key);
-          if (change.op === "delete") {
-            await unlink(target).catch(() => {});
-            continue;
-          }
-          await mkdir(dirname(target), { recursive: true });
-          const tmpPath = join(this.tmp, `${process.pid}-replay-${index}`);
-          const handle = await open(tmpPath, "w");
-          try {
-            await handle.writeFile(change.body);
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
-          await rename(tmpPath, target);
-        }
+      Array.from({ length: 16 }, async () => {
+        while (next < changes.length) await this.writeFile(changes[next++]!, true);
       }),
     );
     await syncFileSystem(this.root);
-    for (const segment of segments) await unlink(segment);
+    for (const segment of segments) await rm(segment, { force: true });
   }
 
-  /** Stops the journal's timer after a last checkpoint. */
+  /** Resolves once every acknowledged write is in its file (not yet synced). */
+  async flushed(): Promise<void> {
+    while (this.pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** Waits for every write to reach its file, then checkpoints and stops the journal. */
   async close(): Promise<void> {
-    if (this.init !== undefined) {
-      await this.init;
-      await this.journal.close();
-    }
+    if (this.init === undefined) return;
+    await this.init;
+    await this.flushed();
+    await this.journal.close();
   }
 
   private path(key: string): string {
@@ -149,7 +149,7 @@ export class LocalStore implements Store {
     return join(this.root, ...key.split("/"));
   }
 
-  /** Runs `fn` after every earlier mutation of `key` in this process. */
+  /** Runs `fn` after every earlier change of `key` (reads of a key being changed wait too). */
   private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.queues.get(key) ?? Promise.resolve();
     const run = previous.then(fn, fn);
@@ -161,100 +161,17 @@ export class LocalStore implements Store {
     return run;
   }
 
-  async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<{ etag: string }> {
-    const target = this.path(key);
-    if (options.ifMatch !== undefined && options.ifNoneMatch !== undefined) {
-      throw new StorageError("PreconditionFailed", "ifMatch and ifNoneMatch together");
-    }
-    await this.ready();
-    const bytes = typeof body === "string" ? Buffer.from(body) : body;
-    this.ensureDir(dirname(target));
-    const tmpPath = join(this.tmp, `${process.pid}-${++this.counter}-${randomBytes(4).toString("hex")}`);
-    const fd = openSync(tmpPath, "wx");
-    let stats: Stats;
-    try {
-      writeSync(fd, bytes);
-      stats = fstatSync(fd, { bigint: true }) as unknown as Stats;
-    } finally {
-      closeSync(fd);
-    }
-    let renamed = false;
-    try {
-      await this.mutate(key, options.ifNoneMatch !== undefined || options.ifMatch !== undefined, async () => {
-        if (options.ifNoneMatch === "*" && this.statKey(target) !== undefined) {
-          throw new StorageError("PreconditionFailed", `${key} exists`);
-        }
-        if (options.ifMatch !== undefined) {
-          const current = this.statKey(target);
-          if (current === undefined || etagOf(current) !== options.ifMatch) {
-            throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
-          }
-        }
-        await this.journal.write({ op: "put", key, body: bytes }, async () => {
-          renameSync(tmpPath, target);
-          renamed = true;
-        });
-      });
-    } finally {
-      if (!renamed) rmSync(tmpPath, { force: true });
-    }
-    return { etag: etagOf(stats) };
+  private nextMicros(): bigint {
+    const now = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+    this.lastMicros = now > this.lastMicros ? now : this.lastMicros + 1n;
+    return this.lastMicros;
   }
 
-  /**
-   * Serialized in-process for `key`; conditional changes also across processes (a lock file costs
-   * two more file-system metadata operations, which every journal sync then has to commit).
-   */
-  private mutate<T>(key: string, conditional: boolean, fn: () => Promise<T>): Promise<T> {
-    return this.serialize(key, conditional ? () => this.withFileLock(key, fn) : fn);
-  }
-
-  private async withFileLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const lock = join(this.locks, createHmac("sha1", "lock").update(key).digest("hex"));
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      let handle: FileHandle | undefined;
-      try {
-        handle = await open(lock, "wx");
-        await handle.writeFile(String(process.pid));
-        await handle.close();
-        break;
-      } catch (error) {
-        await handle?.close().catch(() => {});
-        if (!isCode(error, "EEXIST")) throw error;
-        const owner = Number(await readFile(lock, "utf8").catch(() => ""));
-        if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
-          await unlink(lock).catch(() => {});
-          continue;
-        }
-        if (Date.now() > deadline) throw new Error(`lock on ${key} held by process ${owner}`);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-    }
+  // Small-file reads use synchronous calls: on files in the page cache they take microseconds,
+  // far less than a hop through libuv's thread pool on a busy machine.
+  private statFile(path: string): FileStats | undefined {
     try {
-      return await fn();
-    } finally {
-      await unlink(lock).catch(() => {});
-    }
-  }
-
-  /** Folders known to exist (folders are never removed). */
-  private readonly dirs = new Set<string>();
-
-  private ensureDir(dir: string): void {
-    if (this.dirs.has(dir)) return;
-    mkdirSync(dir, { recursive: true });
-    this.dirs.add(dir);
-  }
-
-  // Small-file operations use the synchronous calls: on files in the page cache they take
-  // microseconds, far less than a hop through libuv's thread pool on a busy machine. Only the
-  // journal's fdatasync, which waits for the disk, stays asynchronous.
-  private statKey(path: string): Stats | undefined {
-    try {
-      const s = statSync(path, { bigint: true, throwIfNoEntry: false }) as unknown as
-        | (Stats & { isFile(): boolean })
-        | undefined;
+      const s = statSync(path, { bigint: true, throwIfNoEntry: false }) as FileStats | undefined;
       return s?.isFile() ? s : undefined;
     } catch (error) {
       if (isCode(error, "ENOENT", "ENOTDIR")) return undefined;
@@ -262,8 +179,139 @@ export class LocalStore implements Store {
     }
   }
 
+  /** The current version of a key: pending in memory, else on disk. */
+  private current(key: string, path: string): ObjectInfo | undefined {
+    const p = this.pending.get(key);
+    if (p !== undefined) return p.body === null ? undefined : pendingInfo(key, { ...p, body: p.body });
+    const s = this.statFile(path);
+    return s === undefined ? undefined : fileInfo(key, s);
+  }
+
+  async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<{ etag: string }> {
+    const path = this.path(key);
+    if (options.ifMatch !== undefined && options.ifNoneMatch !== undefined) {
+      throw new StorageError("PreconditionFailed", "ifMatch and ifNoneMatch together");
+    }
+    await this.ready();
+    await this.backpressure();
+    const bytes = new Uint8Array(typeof body === "string" ? Buffer.from(body) : body);
+    return this.serialize(key, async () => {
+      const current = this.current(key, path);
+      if (options.ifNoneMatch === "*" && current !== undefined) {
+        throw new StorageError("PreconditionFailed", `${key} exists`);
+      }
+      if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) {
+        throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
+      }
+      const micros = this.nextMicros();
+      const ticket = await this.journal.append({ op: "put", key, body: bytes, micros: micros.toString() });
+      this.stage(key, bytes, micros, ticket);
+      return { etag: etag(micros, bytes.byteLength) };
+    });
+  }
+
+  async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
+    const path = this.path(key);
+    await this.ready();
+    await this.serialize(key, async () => {
+      const current = this.current(key, path);
+      if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) {
+        throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
+      }
+      if (current === undefined) return;
+      const ticket = await this.journal.append({ op: "delete", key });
+      this.stage(key, null, 0n, ticket);
+    });
+  }
+
+  private async backpressure(): Promise<void> {
+    const max = this.options.maxPending ?? 50_000;
+    while (this.pending.size >= max) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  private stage(key: string, body: Uint8Array | null, micros: bigint, ticket: Ticket): void {
+    const previous = this.pending.get(key);
+    this.pending.set(key, { body, micros, seq: ++this.seq, tickets: [...(previous?.tickets ?? []), ticket] });
+    this.toApply.add(key);
+    this.kick();
+  }
+
+  /** Writes pending changes to their files, a few at a time, one change of a key at a time. */
+  private kick(): void {
+    for (const key of this.toApply) {
+      if (this.applying.size >= 8) return;
+      if (this.applying.has(key)) continue;
+      this.toApply.delete(key);
+      this.applying.add(key);
+      void this.apply(key).finally(() => {
+        this.applying.delete(key);
+        this.kick();
+      });
+    }
+  }
+
+  private async apply(key: string): Promise<void> {
+    const entry = this.pending.get(key);
+    if (entry === undefined) return;
+    const { seq } = entry;
+    const tickets = entry.tickets.splice(0);
+    try {
+      const change: JournalOp =
+        entry.body === null
+          ? { op: "delete", key }
+          : { op: "put", key, body: entry.body, micros: entry.micros.toString() };
+      await this.writeFile(change, false);
+      for (const ticket of tickets) ticket.done();
+      if (this.pending.get(key)?.seq === seq) this.pending.delete(key);
+      this.failures = 0;
+    } catch (error) {
+      entry.tickets.unshift(...tickets);
+      this.toApply.add(key);
+      if (++this.failures % 100 === 1) console.error(`local store: writing ${key} failed, retrying:`, error);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * this.failures)).unref());
+    }
+  }
+
+  /** A temporary file renamed into place (fsynced first when `durable`), stamped with its time. */
+  private async writeFile(change: JournalOp, durable: boolean): Promise<void> {
+    const path = this.path(change.key);
+    if (change.op === "delete") {
+      await rm(path, { force: true });
+      return;
+    }
+    const dir = dirname(path);
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
+    const tmpPath = join(this.tmp, `${process.pid}-${++this.counter}`);
+    try {
+      if (durable) {
+        const handle = await open(tmpPath, "w");
+        try {
+          await handle.writeFile(change.body);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      } else await writeFile(tmpPath, change.body);
+      // Half a µs more, so that the conversion to the file system's time (through a double) never
+      // lands on the µs below, whether it keeps µs or ns.
+      const seconds = (Number(BigInt(change.micros)) + 0.5) / 1e6;
+      await utimes(tmpPath, seconds, seconds);
+      await rename(tmpPath, path);
+    } catch (error) {
+      await rm(tmpPath, { force: true });
+      throw error;
+    }
+  }
+
   async get(key: string): Promise<StoredObject | undefined> {
     const path = this.path(key);
+    await this.queues.get(key);
+    const p = this.pending.get(key);
+    if (p !== undefined)
+      return p.body === null ? undefined : { ...pendingInfo(key, { ...p, body: p.body }), body: p.body };
     let fd: number;
     try {
       fd = openSync(path, "r");
@@ -272,10 +320,9 @@ export class LocalStore implements Store {
       throw error;
     }
     try {
-      const s = fstatSync(fd, { bigint: true }) as unknown as Stats & { isFile(): boolean };
+      const s = fstatSync(fd, { bigint: true }) as FileStats;
       if (!s.isFile()) return undefined;
-      const body = new Uint8Array(readFileSync(fd));
-      return { ...infoOf(key, s), body };
+      return { ...fileInfo(key, s), body: new Uint8Array(readFileSync(fd)) };
     } finally {
       closeSync(fd);
     }
@@ -283,37 +330,48 @@ export class LocalStore implements Store {
 
   async getStream(key: string): Promise<{ info: ObjectInfo; stream: Readable } | undefined> {
     const path = this.path(key);
-    let handle: FileHandle;
+    await this.queues.get(key);
+    const p = this.pending.get(key);
+    if (p !== undefined) {
+      if (p.body === null) return undefined;
+      return { info: pendingInfo(key, { ...p, body: p.body }), stream: Readable.from([Buffer.from(p.body)]) };
+    }
+    let fd: number;
     try {
-      handle = await open(path, "r");
+      fd = openSync(path, "r");
     } catch (error) {
       if (isCode(error, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
       throw error;
     }
-    const s = (await handle.stat({ bigint: true })) as unknown as Stats & { isFile(): boolean };
+    const s = fstatSync(fd, { bigint: true }) as FileStats;
     if (!s.isFile()) {
-      await handle.close();
+      closeSync(fd);
       return undefined;
     }
-    return { info: infoOf(key, s), stream: createReadStream("", { fd: handle, autoClose: true }) };
+    return { info: fileInfo(key, s), stream: createReadStream("", { fd, autoClose: true }) };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const s = this.statKey(this.path(key));
-    return s === undefined ? undefined : infoOf(key, s);
+    const path = this.path(key);
+    await this.queues.get(key);
+    return this.current(key, path);
   }
 
   async list(prefix: string, options: { cursor?: string; limit?: number } = {}): Promise<ListPage> {
     assertPrefix(prefix);
     await this.ready();
     const limit = Math.max(1, Math.min(options.limit ?? 1000, 1000));
+    const after = options.cursor;
+    const inRange = (key: string) => key.startsWith(prefix) && (after === undefined || key > after);
+    const pendingHere = [...this.pending].filter(([key]) => inRange(key));
+    const deletes = pendingHere.filter(([, p]) => p.body === null).length;
+    const wanted = limit + 1 + deletes;
     const slash = prefix.lastIndexOf("/");
     const dirKey = slash < 0 ? "" : prefix.slice(0, slash);
-    const namePrefix = prefix.slice(slash + 1);
-    const after = options.cursor;
-    const keys: string[] = [];
+    const keys = new Set<string>();
+    let lastWalked = "";
     // Walks in key order (a folder `d` sorts as `d/`), skipping folders wholly at or before the
-    // cursor, and stops one key past the page to know whether there is more.
+    // cursor, and stops once it has enough keys to fill the page and know whether there is more.
     const walk = async (dirPath: string, keyPrefix: string, filter: string): Promise<boolean> => {
       let entries: import("node:fs").Dirent[];
       try {
@@ -332,43 +390,33 @@ export class LocalStore implements Store {
           const inner = `${key}/`;
           if (after !== undefined && inner < after && !after.startsWith(inner)) continue;
           if (await walk(join(dirPath, entry.name), inner, "")) return true;
-        } else {
-          if (after !== undefined && key <= after) continue;
-          keys.push(key);
-          if (keys.length > limit) return true;
+        } else if (after === undefined || key > after) {
+          keys.add(key);
+          lastWalked = key;
+          if (keys.size >= wanted) return true;
         }
       }
       return false;
     };
-    await walk(
+    const more = await walk(
       dirKey === "" ? this.root : join(this.root, ...dirKey.split("/")),
       dirKey === "" ? "" : `${dirKey}/`,
-      namePrefix,
+      prefix.slice(slash + 1),
     );
-    const selected = keys.slice(0, limit);
-    const stats = selected.map((key) => this.statKey(this.path(key)));
+    for (const [key, p] of pendingHere) {
+      if (p.body === null) keys.delete(key);
+      else keys.add(key);
+    }
+    let sorted = [...keys].sort();
+    // When the walk stopped early, keys past the last one walked belong to a later page.
+    if (more) sorted = sorted.filter((key) => key <= lastWalked);
     const items: ObjectInfo[] = [];
-    selected.forEach((key, i) => {
-      const st = stats[i];
-      if (st !== undefined) items.push(infoOf(key, st));
-    });
-    const last = selected.at(-1);
-    return keys.length > limit && last !== undefined ? { items, cursor: last } : { items };
-  }
-
-  async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
-    const path = this.path(key);
-    await this.ready();
-    await this.mutate(key, options.ifMatch !== undefined, async () => {
-      const current = this.statKey(path);
-      if (options.ifMatch !== undefined && (current === undefined || etagOf(current) !== options.ifMatch)) {
-        throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
-      }
-      if (current === undefined) return;
-      await this.journal.write({ op: "delete", key }, async () => {
-        rmSync(path, { force: true });
-      });
-    });
+    for (const key of sorted.slice(0, limit)) {
+      const info = this.current(key, join(this.root, ...key.split("/")));
+      if (info !== undefined) items.push(info);
+    }
+    const last = sorted[Math.min(limit, sorted.length) - 1];
+    return (sorted.length > limit || more) && last !== undefined ? { items, cursor: last } : { items };
   }
 
   private sign(method: string, key: string, expires: number): string {

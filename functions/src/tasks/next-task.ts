@@ -52,13 +52,16 @@ export async function nextTask(
   const tried = new Set<string>();
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const nowMs = deps.now();
-    const candidates: ImageState[] = [];
-    for (const iid of index.order) {
-      const state = index.images.get(iid)!;
-      if (!tried.has(iid) && free(state, campaign, annotator, nowMs)) candidates.push(state);
-    }
+    const isFree = (iid: string) => !tried.has(iid) && free(index.images.get(iid)!, campaign, annotator, nowMs);
+    const candidates = candidatesOf(
+      index.order,
+      isFree,
+      campaign.strategy === "sequential" ? 1 : sampleSize,
+      deps.random,
+    );
     if (candidates.length === 0) return undefined;
-    const chosen = await choose(deps, campaign, candidates);
+    const states = candidates.map((iid) => index.images.get(iid)!);
+    const chosen = await choose(deps, campaign, states);
     if (!free(chosen, campaign, annotator, deps.now())) continue; // taken while we looked at predictions
     tried.add(chosen.meta.id);
     chosen.reserved = true;
@@ -72,14 +75,39 @@ export async function nextTask(
   return undefined;
 }
 
+/**
+ * Up to `count` free images: the first ones in order when `count` is 1 (sequential), else a random
+ * sample, drawn by probing random positions (cheap while most images are free) and, failing that,
+ * from a scan of all.
+ */
+function candidatesOf(
+  order: string[],
+  isFree: (iid: string) => boolean,
+  count: number,
+  random: () => number,
+): string[] {
+  if (count === 1) {
+    const first = order.find(isFree);
+    return first === undefined ? [] : [first];
+  }
+  const picked = new Set<string>();
+  for (let probe = 0; probe < count * 8 && picked.size < count && order.length > 0; probe++) {
+    const iid = order[Math.floor(random() * order.length)]!;
+    if (isFree(iid)) picked.add(iid);
+  }
+  if (picked.size >= Math.min(count, 1) && picked.size > 0) return [...picked];
+  const all = order.filter(isFree);
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, count);
+}
+
 async function choose(deps: NextTaskDeps, campaign: Campaign, candidates: ImageState[]): Promise<ImageState> {
-  const pick = () => candidates[Math.floor(deps.random() * candidates.length)]!;
-  if (campaign.strategy === "sequential") return candidates[0]!;
-  if (campaign.strategy === "random" || deps.random() < campaign.randomFraction) return pick();
-  const sample = new Set<ImageState>();
-  while (sample.size < Math.min(sampleSize, candidates.length)) sample.add(pick());
+  if (campaign.strategy !== "uncertain" || deps.random() < campaign.randomFraction) return candidates[0]!;
   const scored = await Promise.all(
-    [...sample].map(async (state) => ({
+    candidates.map(async (state) => ({
       state,
       distance: uncertainty(await deps.predictions.get(campaign, state.meta), campaign.threshold),
     })),

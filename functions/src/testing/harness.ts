@@ -20,7 +20,7 @@ export interface Harness {
     body?: unknown,
     options?: { token?: string; headers?: Record<string, string> },
   ): Promise<Response>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export function harness(overrides: Partial<Omit<AppDeps, "store">> = {}): Harness {
@@ -48,6 +48,9 @@ export function harness(overrides: Partial<Omit<AppDeps, "store">> = {}): Harnes
           ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
         }),
       ),
-    close: () => rmSync(dir, { recursive: true, force: true }),
+    close: async () => {
+      await deps.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
