@@ -166,6 +166,16 @@ export function storeContract(name: string, store: () => Store, options: Contrac
     assert.equal(await s.head(`${fresh()}/none.json`), undefined);
   });
 
+  test(`${name}: non-durable writes read back like any other`, async () => {
+    const s = store();
+    const key = `${fresh()}/soft.json`;
+    const a = await s.put(key, "soft", { ifNoneMatch: "*", durable: false });
+    await assert.rejects(s.put(key, "again", { ifNoneMatch: "*", durable: false }), isPreconditionFailed);
+    assert.equal(text((await s.get(key))!.body), "soft");
+    await s.delete(key, { ifMatch: a.etag, durable: false });
+    assert.equal(await s.head(key), undefined);
+  });
+
   test(`${name}: delete with If-Match removes only the matching version`, async () => {
     const s = store();
     const key = `${fresh()}/lease.json`;

@@ -204,13 +204,16 @@ export class LocalStore implements Store {
         throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
       }
       const micros = this.nextMicros();
-      const ticket = await this.journal.append({ op: "put", key, body: bytes, micros: micros.toString() });
+      const ticket =
+        options.durable === false
+          ? undefined
+          : await this.journal.append({ op: "put", key, body: bytes, micros: micros.toString() });
       this.stage(key, bytes, micros, ticket);
       return { etag: etag(micros, bytes.byteLength) };
     });
   }
 
-  async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
+  async delete(key: string, options: { ifMatch?: string; durable?: boolean } = {}): Promise<void> {
     const path = this.path(key);
     await this.ready();
     await this.serialize(key, async () => {
@@ -219,7 +222,7 @@ export class LocalStore implements Store {
         throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
       }
       if (current === undefined) return;
-      const ticket = await this.journal.append({ op: "delete", key });
+      const ticket = options.durable === false ? undefined : await this.journal.append({ op: "delete", key });
       this.stage(key, null, 0n, ticket);
     });
   }
@@ -229,9 +232,10 @@ export class LocalStore implements Store {
     while (this.pending.size >= max) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
-  private stage(key: string, body: Uint8Array | null, micros: bigint, ticket: Ticket): void {
+  private stage(key: string, body: Uint8Array | null, micros: bigint, ticket: Ticket | undefined): void {
     const previous = this.pending.get(key);
-    this.pending.set(key, { body, micros, seq: ++this.seq, tickets: [...(previous?.tickets ?? []), ticket] });
+    const tickets = [...(previous?.tickets ?? []), ...(ticket === undefined ? [] : [ticket])];
+    this.pending.set(key, { body, micros, seq: ++this.seq, tickets });
     this.toApply.add(key);
     this.kick();
   }

@@ -21,6 +21,11 @@ export interface PutOptions {
   /** Compare-and-swap: replace only when the current ETag equals this; else PreconditionFailed. */
   ifMatch?: string;
   contentType?: string;
+  /**
+   * false: the write may be lost if the machine crashes (soft state, such as leases), in exchange
+   * for not waiting for the disk. S3 writes are durable either way. @default true
+   */
+  durable?: boolean;
 }
 
 export interface ListPage {
@@ -38,7 +43,7 @@ export interface Store {
   /** Keys in lexicographic order under `prefix`, at most `limit` (default 1000) per page. */
   list(prefix: string, options?: { cursor?: string; limit?: number }): Promise<ListPage>;
   /** Deleting a missing key is not an error, unless `ifMatch` is given (then PreconditionFailed). */
-  delete(key: string, options?: { ifMatch?: string }): Promise<void>;
+  delete(key: string, options?: { ifMatch?: string; durable?: boolean }): Promise<void>;
   presignPut(key: string, options: { expiresIn: number; contentType?: string }): Promise<string>;
   presignGet(key: string, options: { expiresIn: number }): Promise<string>;
   /**

@@ -156,7 +156,7 @@ export class S3Store implements Store {
     return out.IsTruncated && last !== undefined ? { items, cursor: last.key } : { items };
   }
 
-  async delete(key: string, options: { ifMatch?: string } = {}): Promise<void> {
+  async delete(key: string, options: { ifMatch?: string; durable?: boolean } = {}): Promise<void> {
     try {
       await this.client.send(
         new DeleteObjectCommand({

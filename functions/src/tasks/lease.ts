@@ -1,6 +1,7 @@
 // A lease gives one annotator one image for a while. Created with If-None-Match: *, so two
 // annotators can never both create it; an expired lease is reclaimed by compare-and-swap on its
-// ETag; it is released (deleted with If-Match) once the answer is stored.
+// ETag; it is released (deleted with If-Match) once the answer is stored. Leases are soft state,
+// written without waiting for the disk: one lost in a machine crash only frees its image early.
 import { z } from "@hono/zod-openapi";
 import { layout } from "../layout.ts";
 import { getJson, isPreconditionFailed, type Store } from "../storage/port.ts";
@@ -42,7 +43,7 @@ export async function acquireLease(
   const body = JSON.stringify(lease);
   const key = layout.lease(cid, iid);
   try {
-    await store.put(key, body, { ifNoneMatch: "*", contentType: "application/json" });
+    await store.put(key, body, { ifNoneMatch: "*", contentType: "application/json", durable: false });
     return lease;
   } catch (error) {
     if (!isPreconditionFailed(error)) throw error;
@@ -50,7 +51,7 @@ export async function acquireLease(
   const current = await readLease(store, cid, iid, nowMs);
   if (current === undefined || current.live) return undefined;
   try {
-    await store.put(key, body, { ifMatch: current.etag, contentType: "application/json" });
+    await store.put(key, body, { ifMatch: current.etag, contentType: "application/json", durable: false });
     return lease;
   } catch (error) {
     if (isPreconditionFailed(error)) return undefined;
@@ -63,7 +64,7 @@ export async function releaseLease(store: Store, cid: string, iid: string, annot
   const current = await readLease(store, cid, iid, nowMs);
   if (current === undefined || current.lease.annotator !== annotator) return;
   try {
-    await store.delete(layout.lease(cid, iid), { ifMatch: current.etag });
+    await store.delete(layout.lease(cid, iid), { ifMatch: current.etag, durable: false });
   } catch (error) {
     if (!isPreconditionFailed(error)) throw error;
   }

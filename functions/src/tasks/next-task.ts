@@ -50,6 +50,7 @@ export async function nextTask(
 ): Promise<NextTask | undefined> {
   const index = await deps.indexes.get(campaign);
   const tried = new Set<string>();
+  let probes = 0;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const nowMs = deps.now();
     const isFree = (iid: string) => !tried.has(iid) && free(index.images.get(iid)!, campaign, annotator, nowMs);
@@ -59,10 +60,23 @@ export async function nextTask(
       campaign.strategy === "sequential" ? 1 : sampleSize,
       deps.random,
     );
-    if (candidates.length === 0) return undefined;
-    const states = candidates.map((iid) => index.images.get(iid)!);
-    const chosen = await choose(deps, campaign, states);
-    if (!free(chosen, campaign, annotator, deps.now())) continue; // taken while we looked at predictions
+    let chosen: ImageState;
+    if (candidates.length === 0) {
+      // The view may think an image leased whose lease has expired or gone: probe a few; the
+      // lease's own expiry time decides.
+      const stale = (iid: string) =>
+        !tried.has(iid) && free({ ...index.images.get(iid)!, leaseUntil: 0 }, campaign, annotator, nowMs);
+      const probe = probes++ < 3 ? candidatesOf(index.order, stale, 1, deps.random)[0] : undefined;
+      if (probe === undefined) return undefined;
+      chosen = index.images.get(probe)!;
+    } else {
+      chosen = await choose(
+        deps,
+        campaign,
+        candidates.map((iid) => index.images.get(iid)!),
+      );
+      if (!free(chosen, campaign, annotator, deps.now())) continue; // taken while we looked at predictions
+    }
     tried.add(chosen.meta.id);
     chosen.reserved = true;
     try {
@@ -137,7 +151,7 @@ async function tryLease(
   const page = await deps.store.list(layout.imageAnnotations(cid, iid));
   const answeredBy = page.items.flatMap((item) => parseAnnotationKey(item.key)?.annotator ?? []);
   if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
-    await deps.store.delete(layout.lease(cid, iid)).catch(() => {});
+    await deps.store.delete(layout.lease(cid, iid), { durable: false }).catch(() => {});
     for (const who of answeredBy) if (!state.answers.has(who)) state.answers.set(who, { answer: "?", at: 0, etag: "" });
     deps.indexes.noteLease(cid, iid, 0);
     return undefined;
