@@ -254,13 +254,12 @@ test("the state machine: standard, JSONPath, the DESIGN.md states in order, ever
     const state: Json = s[name]!;
     if (state.Type === "Choice") {
       const choices = state.Choices as Json[];
-      name = name === "NothingNew?" ? (state.Default as string) : (choices[0]!.Next as string);
+      name = choices[0]!.Next as string;
     } else name = state.Next as string | undefined;
   }
-  assert.deepEqual(path, ["Snapshot", "NothingNew?", "Train", "Evaluate", "Gate", "Publish", "CleanUp", "Done"]);
-  assert.deepEqual(s["NothingNew?"]!.Choices, [
-    { Variable: "$.snapshot.status", StringEquals: "nothing-new", Next: "Skipped" },
-  ]);
+  assert.deepEqual(path, ["Snapshot", "Ready?", "Train", "Evaluate", "Gate", "Publish", "CleanUp", "Done"]);
+  assert.deepEqual(s["Ready?"]!.Choices, [{ Variable: "$.snapshot.status", StringEquals: "ready", Next: "Train" }]);
+  assert.equal(s["Ready?"]!.Default, "Skipped");
   assert.equal(s.Skipped!.Type, "Succeed");
   assert.deepEqual(s.Gate!.Choices, [{ Variable: "$.evaluation.publish", BooleanEquals: true, Next: "Publish" }]);
   assert.equal(s.Gate!.Default, "CleanUp");

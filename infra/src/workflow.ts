@@ -93,10 +93,11 @@ export class Workflow extends Construct {
     const done = new sfn.Succeed(this, "Done", { stateName: "Done" });
     const skipped = new sfn.Succeed(this, "Skipped", { stateName: "Skipped" });
 
+    // Snapshot says "ready", or why not: "nothing-new", or "queued" behind the campaign's active run.
     const definition = snapshot.next(
-      new sfn.Choice(this, "NothingNew?", { stateName: "NothingNew?" })
-        .when(sfn.Condition.stringEquals("$.snapshot.status", "nothing-new"), skipped)
-        .otherwise(
+      new sfn.Choice(this, "Ready?", { stateName: "Ready?" })
+        .when(
+          sfn.Condition.stringEquals("$.snapshot.status", "ready"),
           train
             .next(evaluate)
             .next(
@@ -104,7 +105,8 @@ export class Workflow extends Construct {
                 .when(sfn.Condition.booleanEquals("$.evaluation.publish", true), publish.next(cleanUp))
                 .otherwise(cleanUp),
             ),
-        ),
+        )
+        .otherwise(skipped),
     );
     cleanUp.next(done);
 
