@@ -82,8 +82,9 @@ async function setup() {
 }
 
 /** What the trainer does: export a version under the job's exportDir and write metrics.json. */
-function train(state: WorkflowState, AP50: number, servingAP50: number | null) {
+async function train(data: Store, state: WorkflowState, AP50: number, servingAP50: number | null) {
   assert.equal(state.snapshot?.status, "ready");
+  await data.flushed?.();
   const job = parseTrainingJob(JSON.parse(readFileSync((state.snapshot as { manifest: string }).manifest, "utf8")));
   const dir = join(job.exportDir, job.modelName, "1");
   mkdirSync(join(dir, "assets.extra"), { recursive: true });
@@ -115,7 +116,7 @@ async function fullRun(
   const state: WorkflowState = { ...input };
   state.snapshot = await steps.snapshot(state);
   if (state.snapshot.status !== "ready") return state;
-  train(state, AP50, servingAP50);
+  await train(data, state, AP50, servingAP50);
   state.evaluation = await steps.evaluate(state);
   if (state.evaluation.publish) state.publish = await steps.publish(state);
   await steps.cleanup(state);
@@ -133,14 +134,15 @@ test("too few new answers end the run as nothing-new, and release the campaign",
 });
 
 test("a snapshot writes TFRecords of the accepted answers and a job the trainer accepts", async () => {
-  const { steps, answer, images } = await setup();
+  const { steps, answer, images, data } = await setup();
   for (const i of [0, 1, 2]) await answer(i);
   const s = await steps.snapshot({ campaignId: "c1", runId: "r1", trigger: { kind: "answers", answers: 3 } });
   assert.equal(s.status, "ready");
+  await data.flushed?.();
   const job = parseTrainingJob(JSON.parse(readFileSync((s as { manifest: string }).manifest, "utf8")));
   assert.deepEqual(job.labels, ["raccoon"]);
   assert.equal(job.serving, null);
-  const examples = [];
+  const examples: ReturnType<typeof decodeDetectionExample>[] = [];
   for await (const record of readTFRecords(job.train)) examples.push(decodeDetectionExample(record));
   assert.equal(examples.length, 3);
   const first = examples.find((e) => e.sourceId === images[0]!.id)!;
@@ -160,7 +162,7 @@ test("one run at a time: a second is queued once, a third is skipped, the queued
   assert.equal(third.status, "nothing-new");
   assert.equal((await readRun(data, "c1", "b"))!.status, "queued");
   assert.equal((await readRun(data, "c1", "c"))!.status, "skipped");
-  train(first, 0.5, null);
+  await train(data, first, 0.5, null);
   first.evaluation = await steps.evaluate(first);
   first.publish = await steps.publish(first);
   await steps.cleanup(first);
@@ -172,7 +174,7 @@ test("one run at a time: a second is queued once, a third is skipped, the queued
 test("the gate publishes the first version, rejects a worse one, and publishes versions with saved_model.pb last", async () => {
   const { steps, answer, models, data } = await setup();
   for (const i of [0, 1, 2]) await answer(i);
-  const v1 = await fullRun(steps, { campaignId: "c1", runId: "r1" }, 0.6, null);
+  const v1 = await fullRun(data, steps, { campaignId: "c1", runId: "r1" }, 0.6, null);
   assert.deepEqual(v1.publish, { version: 1 });
   assert.deepEqual(await completeVersions(models, "raccoons"), [1]);
   assert.equal(new TextDecoder().decode((await models.get("raccoons/1/assets.extra/note.txt"))!.body), "x");
@@ -181,7 +183,7 @@ test("the gate publishes the first version, rejects a worse one, and publishes v
   assert.deepEqual(info.labels, ["raccoon"]);
 
   await answer(3);
-  const worse = await fullRun(steps, { campaignId: "c1", runId: "r2" }, 0.4, 0.6);
+  const worse = await fullRun(data, steps, { campaignId: "c1", runId: "r2" }, 0.4, 0.6);
   assert.equal(worse.evaluation!.publish, false);
   assert.equal(worse.publish, undefined);
   const r2 = (await readRun(data, "c1", "r2"))!;
@@ -194,7 +196,7 @@ test("clean up keeps the newest K versions and snapshots", async () => {
   const { steps, answer, models, data } = await setup();
   for (let i = 0; i < 4; i++) {
     await answer(i);
-    await fullRun(steps, { campaignId: "c1", runId: `r${i}` }, 0.5 + i / 10, i === 0 ? null : 0.5);
+    await fullRun(data, steps, { campaignId: "c1", runId: `r${i}` }, 0.5 + i / 10, i === 0 ? null : 0.5);
   }
   assert.deepEqual(await completeVersions(models, "raccoons"), [3, 4]);
   const has = async (s: Store, key: string) => (await s.head(key)) !== undefined;
