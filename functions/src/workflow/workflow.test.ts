@@ -108,6 +108,7 @@ async function train(data: Store, state: WorkflowState, AP50: number, servingAP5
 }
 
 async function fullRun(
+  data: Store,
   steps: ReturnType<typeof workflowSteps>,
   input: WorkflowInput,
   AP50: number,
