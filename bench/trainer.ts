@@ -23,6 +23,8 @@ const { values } = parseArgs({
     seeds: { type: "string", default: "1" },
     sizes: { type: "string", default: "40,160" },
     "cpu-steps": { type: "string", default: "2" },
+    steps: { type: "string" },
+    views: { type: "string" },
   },
 });
 const seeds = values.seeds.split(",").map(Number);
@@ -45,6 +47,11 @@ const images = join(raccoon, "images");
 const trainAll = await imagesFromAnnotations(await readCsv("train_labels.csv"), images, labels);
 const test = await imagesFromAnnotations(await readCsv("test_labels.csv"), images, labels);
 const config = defaultConfig(1);
+if (values.steps) {
+  config.numSteps = Number(values.steps);
+  if (config.learningRate.kind === "cosine") config.learningRate.totalSteps = config.numSteps;
+}
+if (values.views) config.maxViewsPerImage = Number(values.views);
 const out: Array<Record<string, unknown>> = [];
 
 // The floor: the untrained COCO detector, all 10 animal channels as raccoon (max), same decode + NMS.
