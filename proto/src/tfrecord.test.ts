@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import { test } from "node:test";
+import { crc32c as nativeCrc } from "@node-rs/crc32";
 import fc from "fast-check";
 import {
+  crc32cJs,
   frameRecord,
   maskedCrc32c,
   readTFRecordBatches,
@@ -228,4 +230,9 @@ test("records come in order even when next() is called again before the last one
     got.map((r) => (r.done ? "done" : r.value[0])),
     [0, 1, 2, 3, "done"],
   );
+});
+
+test("the JS CRC32C (the arm64 Lambda's fallback) equals the native one and the standard check value", () => {
+  assert.equal(crc32cJs(new TextEncoder().encode("123456789")), 0xe3069283);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => crc32cJs(bytes) === nativeCrc(bytes)));
 });

@@ -6,26 +6,74 @@ import { constants } from "node:buffer";
 import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import type { Readable, Writable } from "node:stream";
-import { crc32c } from "@node-rs/crc32";
 
 const HEADER = 12;
 const FOOTER = 4;
 const MASK_DELTA = 0xa282ead8;
+
+// CRC32C (Castagnoli, reflected polynomial 0x82f63b78). The native addon (@node-rs/crc32, SSE4.2)
+// is used where its binary is installed; elsewhere (an arm64 Lambda bundle, which ships no addon)
+// the same checksum is computed in JS, slicing by 8 bytes.
+const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+  tables[0]![n] = c >>> 0;
+}
+for (let n = 0; n < 256; n++) {
+  for (let t = 1; t < 8; t++)
+    tables[t]![n] = (tables[0]![tables[t - 1]![n]! & 0xff]! ^ (tables[t - 1]![n]! >>> 8)) >>> 0;
+}
+const [t0, t1, t2, t3, t4, t5, t6, t7] = tables as [
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+];
+const table = t0;
+
+/** CRC32C in JS: the fallback where the native addon is missing. */
+export function crc32cJs(data: Uint8Array): number {
+  let c = 0xffffffff;
+  let i = 0;
+  const end8 = data.length - (data.length % 8);
+  for (; i < end8; i += 8) {
+    const a = (c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0;
+    c =
+      t7[a & 0xff]! ^
+      t6[(a >>> 8) & 0xff]! ^
+      t5[(a >>> 16) & 0xff]! ^
+      t4[a >>> 24]! ^
+      t3[data[i + 4]!]! ^
+      t2[data[i + 5]!]! ^
+      t1[data[i + 6]!]! ^
+      t0[data[i + 7]!]!;
+  }
+  for (; i < data.length; i++) c = t0[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function nativeCrc32c(): ((data: Uint8Array) => number) | undefined {
+  try {
+    return (createRequire(import.meta.url)("@node-rs/crc32") as { crc32c(data: Uint8Array): number }).crc32c;
+  } catch {
+    return undefined;
+  }
+}
+
+const crc32c = nativeCrc32c() ?? crc32cJs;
 
 /** TensorFlow's masked CRC32C, so that a CRC of data containing CRCs stays well distributed. */
 export function maskedCrc32c(data: Uint8Array): number {
   const c = crc32c(data);
   return ((((c >>> 15) | (c << 17)) >>> 0) + MASK_DELTA) >>> 0;
 }
-
-// CRC32C (Castagnoli, reflected polynomial 0x82f63b78) in JS for the 8-byte length, where a native
-// call costs more than the checksum itself.
-const table = new Uint32Array(256).map((_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
 
 function maskedLengthCrc(bytes: Uint8Array, at: number): number {
   let c = 0xffffffff;
