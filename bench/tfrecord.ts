@@ -29,6 +29,17 @@ async function rawRead(path: string) {
   return n;
 }
 
+/** The baseline: copying the same bytes with fs (read stream into a durable write stream). */
+async function rawCopy(from: string, to: string) {
+  const out = createWriteStream(to, { flush: true });
+  await once(out, "open");
+  for await (const chunk of createReadStream(from, { highWaterMark: 1 << 20 }))
+    if (!out.write(chunk)) await once(out, "drain");
+  const closed = once(out, "close");
+  out.end();
+  await closed;
+}
+
 async function tfWrite(path: string, records: Uint8Array[]) {
   const writer = await TFRecordWriter.open(path);
   for (const r of records) await writer.write(r);
@@ -82,6 +93,7 @@ try {
       tfRead: [] as number[],
       tfReadBatches: [] as number[],
       rawReadCrc: [] as number[],
+      rawCopy: [] as number[],
     };
     for (let i = 0; i < rounds; i++) {
       t.rawWrite.push(await time(() => rawWrite(raw, records)));
@@ -90,6 +102,7 @@ try {
       t.tfRead.push(await time(() => tfRead(tf)));
       t.tfReadBatches.push(await time(() => tfReadBatches(tf)));
       t.rawReadCrc.push(await time(() => rawReadCrc(tf, size)));
+      t.rawCopy.push(await time(() => rawCopy(raw, join(dir, "copy.bin"))));
     }
     const overhead = ((await stat(tf)).size - (await stat(raw)).size) / 1e6;
     console.log(
@@ -110,6 +123,10 @@ try {
     line("read:  readTFRecords", "tfRead", "rawRead");
     line("read:  readTFRecordBatches", "tfReadBatches", "rawRead");
     line("read:  floor, fs read + CRC32C/record", "rawReadCrc", "rawRead");
+    console.log("  against copying the same bytes with fs (the issue's baseline):");
+    line("copy:  fs read stream → write stream", "rawCopy", "rawCopy");
+    line("write: TFRecordWriter", "tfWrite", "rawCopy");
+    line("read:  readTFRecords", "tfRead", "rawCopy");
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
