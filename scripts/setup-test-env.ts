@@ -12,9 +12,16 @@ log(refereeError ? `referee: ${refereeError}` : "referee: ready");
 if (!existsSync("/usr/bin/chromium")) {
   log("installing Debian's chromium for the browser tests");
   try {
-    execFileSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/tmp/boxloop-apt.log 2>&1"], {
-      stdio: "inherit",
-    });
+    execFileSync(
+      "sh",
+      [
+        "-c",
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/tmp/boxloop-apt.log 2>&1",
+      ],
+      {
+        stdio: "inherit",
+      },
+    );
   } catch (error) {
     log(`chromium could not be installed: ${(error as Error).message}`);
   }

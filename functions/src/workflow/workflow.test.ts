@@ -33,8 +33,16 @@ async function setup() {
     data,
     models,
     uri: (store, key) => join(store === "data" ? data.root : models.root, key),
-    starter: { start: async (input) => (started.push(input), { executionId: String(started.length) }) },
-    now: () => new Date((clock += 1000)),
+    starter: {
+      async start(input) {
+        started.push(input);
+        return { executionId: String(started.length) };
+      },
+    },
+    now: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
     keep: 2,
   };
   const campaign = Campaign.parse({
