@@ -361,6 +361,39 @@ export class LocalStore implements Store {
     return this.current(key, path);
   }
 
+  /** A folder's entries in key order, cached while the folder's mtime stays the same (paging re-reads it). */
+  private readonly listings = new Map<string, { mtimeNs: bigint; entries: { name: string; dir: boolean }[] }>();
+
+  private async sortedEntries(dirPath: string): Promise<{ name: string; dir: boolean }[] | undefined> {
+    let st: import("node:fs").BigIntStats | undefined;
+    try {
+      st = statSync(dirPath, { bigint: true, throwIfNoEntry: false });
+    } catch (error) {
+      if (isCode(error, "ENOTDIR")) return undefined;
+      throw error;
+    }
+    if (st === undefined || !st.isDirectory()) return undefined;
+    const hit = this.listings.get(dirPath);
+    if (hit !== undefined && hit.mtimeNs === st.mtimeNs && Date.now() - Number(st.mtimeMs) > 1000) return hit.entries;
+    let raw: import("node:fs").Dirent[];
+    try {
+      raw = await readdir(dirPath, { withFileTypes: true });
+    } catch (error) {
+      if (isCode(error, "ENOENT", "ENOTDIR")) return undefined;
+      throw error;
+    }
+    const entries = raw
+      .filter((e) => !e.name.startsWith(".") && (e.isDirectory() || e.isFile()))
+      .map((e) => ({ name: e.name, dir: e.isDirectory(), sortKey: e.isDirectory() ? `${e.name}/` : e.name }))
+      .sort((x, y) => (x.sortKey < y.sortKey ? -1 : x.sortKey > y.sortKey ? 1 : 0))
+      .map(({ name, dir }) => ({ name, dir }));
+    if (entries.length > 256) {
+      if (this.listings.size > 1000) this.listings.clear();
+      this.listings.set(dirPath, { mtimeNs: st.mtimeNs, entries });
+    }
+    return entries;
+  }
+
   async list(prefix: string, options: { cursor?: string; limit?: number } = {}): Promise<ListPage> {
     assertPrefix(prefix);
     await this.ready();
@@ -377,18 +410,10 @@ export class LocalStore implements Store {
     // Walks in key order (a folder `d` sorts as `d/`), skipping folders wholly at or before the
     // cursor, and stops once it has enough keys to fill the page and know whether there is more.
     const walk = async (dirPath: string, keyPrefix: string, filter: string): Promise<boolean> => {
-      let entries: import("node:fs").Dirent[];
-      try {
-        entries = await readdir(dirPath, { withFileTypes: true });
-      } catch (error) {
-        if (isCode(error, "ENOENT", "ENOTDIR")) return false;
-        throw error;
-      }
-      const sorted = entries
-        .filter((e) => !e.name.startsWith(".") && e.name.startsWith(filter) && (e.isDirectory() || e.isFile()))
-        .map((e) => ({ name: e.name, dir: e.isDirectory(), sortKey: e.isDirectory() ? `${e.name}/` : e.name }))
-        .sort((x, y) => (x.sortKey < y.sortKey ? -1 : x.sortKey > y.sortKey ? 1 : 0));
+      const sorted = await this.sortedEntries(dirPath);
+      if (sorted === undefined) return false;
       for (const entry of sorted) {
+        if (!entry.name.startsWith(filter)) continue;
         const key = keyPrefix + entry.name;
         if (entry.dir) {
           const inner = `${key}/`;
