@@ -48,3 +48,13 @@ export function positiveInt(values: Record<string, unknown>, name: string, fallb
   if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive integer, got '${value}'`);
   return n;
 }
+
+/** A TCP port option (0 picks a free one), or a CliError naming it. */
+export function port(values: Record<string, unknown>, name: string, fallback: number): number {
+  const value = values[name];
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliError(`--${name} must be a port number (0-65535), got '${value}'`);
+  return n;
+}

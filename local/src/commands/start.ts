@@ -1,7 +1,7 @@
 // `boxloop start`: the whole loop on this machine until Ctrl-C.
 import { resolve } from "node:path";
 import { ApiClient } from "../api-client.ts";
-import { CliError, type Command, parseOptions, positiveInt } from "../command.ts";
+import { CliError, type Command, parseOptions, port } from "../command.ts";
 import { startLocalStack } from "../stack.ts";
 
 const help = `usage: boxloop start [--data-dir .boxloop] [--port 8787] [--images DIR --labels a,b]
@@ -46,9 +46,9 @@ export const command: Command = {
 
     const stack = await startLocalStack({
       dataDir: values["data-dir"]!,
-      port: positiveInt(values, "port", 8787),
-      grpcPort: positiveInt(values, "grpc-port", 8500),
-      restPort: positiveInt(values, "rest-api-port", 8501),
+      port: port(values, "port", 8787),
+      grpcPort: port(values, "grpc-port", 8500),
+      restPort: port(values, "rest-api-port", 8501),
       host: values.host!,
       ...(values["admin-token"] ? { adminToken: values["admin-token"] } : {}),
       importRoots: images ? [images] : [],
