@@ -137,12 +137,14 @@ test("the loop on raccoon images: answer, train, publish, serve, predict; concur
     await stack.stop();
     ({ stack, api } = await start({ trainerCommand: [process.execPath, "-e", "setTimeout(() => {}, 120000)", "--"] }));
     await answer(api, cid, gold, 1);
+    await stack.data.flushed();
     const before = snapshotOf();
     const run = await api.call<RunRecord>("POST", `/campaigns/${cid}/training-runs`);
     while ((await api.call<RunRecord>("GET", `/campaigns/${cid}/training-runs/${run.id}`)).steps.Train === undefined)
       await sleep(100);
     await stack.stop();
     ({ stack, api } = await start());
+    await stack.data.flushed();
     assert.deepEqual(snapshotOf(), before);
     const interrupted = await api.call<RunRecord>("GET", `/campaigns/${cid}/training-runs/${run.id}`);
     assert.equal(interrupted.status, "failed");
