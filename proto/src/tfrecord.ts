@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import type { Readable, Writable } from "node:stream";
 
 const HEADER = 12;
+const CHUNK = 256 * 1024;
 const FOOTER = 4;
 const MASK_DELTA = 0xa282ead8;
 
@@ -102,11 +103,18 @@ export class TFRecordError extends Error {
 /** One record framed for a TFRecord file. */
 export function frameRecord(data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(HEADER + data.length + FOOTER);
-  out.writeBigUInt64LE(BigInt(data.length), 0);
-  out.writeUInt32LE(maskedLengthCrc(out, 0), 8);
-  out.set(data, HEADER);
-  out.writeUInt32LE(maskedCrc32c(data), HEADER + data.length);
+  frameInto(out, 0, data);
   return out;
+}
+
+/** Frames `data` into `out` at `at`; returns the end offset. */
+function frameInto(out: Buffer, at: number, data: Uint8Array): number {
+  out.writeUInt32LE(data.length >>> 0, at);
+  out.writeUInt32LE(Math.floor(data.length / 2 ** 32), at + 4);
+  out.writeUInt32LE(maskedLengthCrc(out, at), at + 8);
+  out.set(data, at + HEADER);
+  out.writeUInt32LE(maskedCrc32c(data), at + HEADER + data.length);
+  return at + HEADER + data.length + FOOTER;
 }
 
 export type TFRecordSource = string | Readable | AsyncIterable<Uint8Array> | Uint8Array;
@@ -332,6 +340,9 @@ class Framing {
 /** Writes framed records; `close()` resolves once every record is flushed (and fsynced, for a path). */
 export class TFRecordWriter {
   private closed = false;
+  /** Small records are framed into one chunk and written together: a write per record costs more than the bytes. */
+  private chunk = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
 
   private constructor(
     private readonly stream: Writable,
@@ -353,11 +364,28 @@ export class TFRecordWriter {
   /** Appends one record; waits when the stream asks for back-pressure. */
   async write(data: Uint8Array): Promise<void> {
     if (this.closed) throw new Error("TFRecordWriter is closed");
-    if (!this.stream.write(frameRecord(data))) await once(this.stream, "drain");
+    const size = HEADER + data.length + FOOTER;
+    if (this.used + size > this.chunk.length) await this.flush();
+    if (size > this.chunk.length) await this.push(frameRecord(data));
+    else this.used = frameInto(this.chunk, this.used, data);
+  }
+
+  /** Hands the records written so far to the stream. */
+  async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK);
+    this.used = 0;
+    await this.push(full);
+  }
+
+  private async push(bytes: Buffer): Promise<void> {
+    if (!this.stream.write(bytes)) await once(this.stream, "drain");
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.flush();
     this.closed = true;
     const finished = once(this.stream, this.ownsStream ? "close" : "finish");
     this.stream.end();
