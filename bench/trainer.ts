@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { defaultConfig } from "@boxloop/training-image/config";
+import { defaultConfig, defaultSteps, withSteps } from "@boxloop/training-image/config";
 import { type AnnotatedImage, imagesFromAnnotations } from "@boxloop/training-image/dataset";
 import { evaluateModel } from "@boxloop/training-image/evaluation";
 import { chooseSourceChannels, headFromPretrained } from "@boxloop/training-image/head";
@@ -74,7 +74,7 @@ for (const n of sizes) {
       train: trainAll.slice(0, n),
       eval: test,
       labels,
-      config: { ...config, learningRate: { ...config.learningRate } },
+      config: values.steps ? config : withSteps(config, defaultSteps(n)),
       modelDir: join(dir, "model"),
       exportDir: join(dir, "export"),
       modelName: "raccoon",
@@ -109,7 +109,7 @@ for (const n of sizes) {
 const cpuSteps = Number(values["cpu-steps"]);
 if (cpuSteps > 0) {
   const script = `
-    import { defaultConfig } from "@boxloop/training-image/config";
+    import { defaultConfig, defaultSteps, withSteps } from "@boxloop/training-image/config";
     import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
     import { train } from "@boxloop/training-image/trainer";
     import { mkdtempSync } from "node:fs"; import { tmpdir } from "node:os"; import { join } from "node:path";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { defaultConfig, learningRateAt, trainerConfigFromPipeline } from "./config.ts";
+import { defaultConfig, defaultSteps, learningRateAt, trainerConfigFromPipeline, withSteps } from "./config.ts";
 
 const raccoonConfig = join(
   import.meta.dirname,
@@ -71,6 +71,11 @@ test("optimizers and learning-rate schedules", () => {
   near(learningRateAt(cosine.learningRate, 100), 0);
 });
 
-test("the default config follows the labels", () => {
+test("the default config follows the labels and the number of images", () => {
   assert.equal(defaultConfig(3).numClasses, 3);
+  assert.equal(defaultSteps(10), 100);
+  assert.equal(defaultSteps(160), 400);
+  const c = withSteps(defaultConfig(1), 400);
+  assert.equal(c.numSteps, 400);
+  assert.equal(c.learningRate.kind === "cosine" && c.learningRate.totalSteps, 400);
 });

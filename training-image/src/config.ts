@@ -47,12 +47,27 @@ export function defaultConfig(numClasses: number): TrainerConfig {
       { name: "random_scale_crop_and_pad_to_square", options: { scale_min: 0.6, scale_max: 1.3 } },
       { name: "random_adjust_brightness", options: {} },
     ],
-    maxViewsPerImage: 3,
+    maxViewsPerImage: 2,
     sourceChannels: 4,
     lossWeights: { heatmap: 1, box: 1 },
     metricsSets: ["coco_detection_metrics"],
     evalNumExamples: 0,
   };
+}
+
+/**
+ * Steps for the default config: 100 for up to 40 images, then 2.5 per image (about five passes over two
+ * cached views each): on raccoon, 160 images gave AP 0.540 after 100 steps and 0.574 after 400.
+ */
+export function defaultSteps(images: number): number {
+  return Math.max(100, Math.round(2.5 * images));
+}
+
+/** Sets num_steps (and a cosine schedule's length) together. */
+export function withSteps(config: TrainerConfig, steps: number): TrainerConfig {
+  const learningRate =
+    config.learningRate.kind === "cosine" ? { ...config.learningRate, totalSteps: steps } : config.learningRate;
+  return { ...config, numSteps: steps, learningRate };
 }
 
 const roundTo32 = (v: number) => Math.max(32, Math.round(v / 32) * 32);

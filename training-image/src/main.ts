@@ -4,7 +4,7 @@
 // serving version on job.eval, exports the next version, and writes TrainingMetrics to job.metrics.
 import { parseArgs } from "node:util";
 import { parseTrainingJob, type TrainingJob, type TrainingMetrics } from "@boxloop/proto/training-job";
-import { defaultConfig, trainerConfigFromPipeline } from "./config.ts";
+import { defaultConfig, defaultSteps, trainerConfigFromPipeline, withSteps } from "./config.ts";
 import { DataError, imagesFromTFRecord, requireImages } from "./dataset.ts";
 import { barProgress, jsonProgress } from "./progress.ts";
 import { runTraining, summaryOf } from "./run.ts";
@@ -33,10 +33,11 @@ export async function runJob(job: TrainingJob, json: boolean): Promise<TrainingM
     ? trainerConfigFromPipeline(job.pipelineConfig, job.labels.length)
     : { config: defaultConfig(job.labels.length), warnings: [] };
   for (const w of parsed.warnings) log(`pipeline.config: ${w.message}`);
-  const config = parsed.config;
-  if (job.numSteps !== undefined) config.numSteps = job.numSteps;
   const train = await imagesFromTFRecord(job.train, job.labels);
   requireImages(train, "the training set");
+  let config = parsed.config;
+  if (job.numSteps !== undefined) config = withSteps(config, job.numSteps);
+  else if (!job.pipelineConfig) config = withSteps(config, defaultSteps(train.length));
   const evalImages = await imagesFromTFRecord(job.eval, job.labels);
   const result = await runTraining({
     train,

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { detectFormat, FormatError, importFromPath } from "@boxloop/functions/formats/index";
-import { defaultConfig, trainerConfigFromPipeline } from "@boxloop/training-image/config";
+import { defaultConfig, defaultSteps, trainerConfigFromPipeline, withSteps } from "@boxloop/training-image/config";
 import { DataError, imagesFromAnnotations, imagesFromTFRecord, type TrainImage } from "@boxloop/training-image/dataset";
 import { barProgress, jsonProgress } from "@boxloop/training-image/progress";
 import { runTraining, summaryOf } from "@boxloop/training-image/run";
@@ -85,11 +85,9 @@ export const command: Command = {
         ? trainerConfigFromPipeline(await readFile(values.config, "utf8"), train.labels.length, values.config)
         : { config: defaultConfig(train.labels.length), warnings: [] };
       for (const w of parsed.warnings) log(`${values.config}: ${w.message}`);
-      const config = parsed.config;
-      if (values["num-steps"] !== undefined) {
-        config.numSteps = positiveInt(values, "num-steps");
-        if (config.learningRate.kind === "cosine") config.learningRate.totalSteps = config.numSteps;
-      }
+      let config = parsed.config;
+      if (values["num-steps"] !== undefined) config = withSteps(config, positiveInt(values, "num-steps"));
+      else if (!values.config) config = withSteps(config, defaultSteps(train.images.length));
       const hash = createHash("sha256");
       for (const img of train.images) hash.update(img.key).update(JSON.stringify(img.boxes));
       const result = await runTraining({
