@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -28,4 +28,40 @@ test("local: writes are read back at once, reach their files, and leave no tempo
   assert.equal(readFileSync(join(root, "data", "t", "a.json"), "utf8"), "x");
   assert.equal((await new LocalStore(join(root, "data")).head("t/a.json"))?.etag, etag, "same ETag from the file");
   assert.deepEqual(readdirSync(join(root, "data", ".tmp")), []);
+});
+
+test("local: cached folder listings see every write and delete once it reaches the files", async () => {
+  const keys = Array.from({ length: 300 }, (_, i) => `listing/f/${String(i).padStart(3, "0")}.json`);
+  await Promise.all(keys.map((key) => store.put(key, "x", { durable: false })));
+  const all = async () => {
+    const out: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list("listing/", { limit: 100, ...(cursor === undefined ? {} : { cursor }) });
+      out.push(...page.items.map((item) => item.key));
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return out;
+  };
+  assert.deepEqual(await all(), keys);
+  await store.flushed();
+  assert.deepEqual(await all(), keys);
+  // File systems keep coarse mtimes: a change may leave the folder's mtime as it was. Pin it.
+  const folder = join(root, "data", "listing", "f");
+  utimesSync(folder, 1000, 1000);
+  assert.deepEqual(await all(), keys);
+  for (let round = 0; round < 20; round++) {
+    const added = `listing/f/new-${round}.json`;
+    await store.put(added, "y", { durable: false });
+    await store.flushed();
+    utimesSync(folder, 1000, 1000);
+    assert.ok((await all()).includes(added), `round ${round}: ${added} listed`);
+    await store.delete(added, { durable: false });
+    await store.flushed();
+    utimesSync(folder, 1000, 1000);
+    assert.ok(!(await all()).includes(added), `round ${round}: ${added} gone`);
+    await store.put(`listing/g/${round}/a.json`, "z");
+    await store.flushed();
+    assert.ok((await all()).includes(`listing/g/${round}/a.json`), `round ${round}: new folder listed`);
+  }
 });

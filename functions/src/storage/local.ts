@@ -8,19 +8,7 @@
 // ETags are the object's modification time in µs and its size; each write picks a new time and
 // stamps it on the file, so an ETag is known before the file is written and changes on every write.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import {
-  closeSync,
-  createReadStream,
-  fstatSync,
-  futimesSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -55,9 +43,6 @@ interface Pending {
   seq: number;
   tickets: Ticket[];
 }
-
-/** Files up to this size are written behind with synchronous calls (see `writeSmallFile`). */
-const syncWriteBytes = 64 * 1024;
 
 const etag = (micros: bigint, size: number | bigint) => `"${micros.toString(16)}-${size.toString(16)}"`;
 const microsOf = (s: FileStats) => s.mtimeNs / 1000n;
@@ -321,27 +306,17 @@ export class LocalStore implements Store {
   private async writeFile(change: JournalOp, durable: boolean): Promise<void> {
     const path = this.path(change.key);
     if (change.op === "delete") {
-      if (durable) await rm(path, { force: true });
-      else rmSync(path, { force: true });
+      await rm(path, { force: true });
+      this.changedFolder(change.key);
       return;
     }
-    // Half a µs more, so that the conversion to the file system's time (through a double) never
-    // lands on the µs below, whether it keeps µs or ns.
-    const seconds = (Number(BigInt(change.micros)) + 0.5) / 1e6;
     const dir = dirname(path);
-    const tmpPath = join(this.tmp, `${process.pid}-${++this.counter}`);
-    if (
-      !durable &&
-      change.body.byteLength <= syncWriteBytes &&
-      statSync(path, { throwIfNoEntry: false }) === undefined
-    ) {
-      this.writeSmallFile(dir, tmpPath, path, change.body, seconds);
-      return;
-    }
     if (!this.dirs.has(dir)) {
       await mkdir(dir, { recursive: true });
       this.dirs.add(dir);
+      this.changedFolder(change.key, true);
     }
+    const tmpPath = join(this.tmp, `${process.pid}-${++this.counter}`);
     try {
       if (durable) {
         const handle = await open(tmpPath, "w");
@@ -352,35 +327,14 @@ export class LocalStore implements Store {
           await handle.close();
         }
       } else await writeFile(tmpPath, change.body);
+      // Half a µs more, so that the conversion to the file system's time (through a double) never
+      // lands on the µs below, whether it keeps µs or ns.
+      const seconds = (Number(BigInt(change.micros)) + 0.5) / 1e6;
       await utimes(tmpPath, seconds, seconds);
       await rename(tmpPath, path);
+      this.changedFolder(change.key);
     } catch (error) {
       await rm(tmpPath, { force: true });
-      throw error;
-    }
-  }
-
-  // Writing behind a new small file takes a few µs of system calls on the page cache, far less than
-  // five hops through libuv's thread pool, whose threads compete with this one for the CPU. Not so
-  // replacing a file: ext4 then starts writing the new data out within rename (auto_da_alloc),
-  // which is left to the thread pool.
-  private writeSmallFile(dir: string, tmpPath: string, path: string, body: Uint8Array, seconds: number): void {
-    if (!this.dirs.has(dir)) {
-      mkdirSync(dir, { recursive: true });
-      this.dirs.add(dir);
-    }
-    try {
-      const fd = openSync(tmpPath, "w");
-      try {
-        let at = 0;
-        while (at < body.byteLength) at += writeSync(fd, body, at);
-        futimesSync(fd, seconds, seconds);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmpPath, path);
-    } catch (error) {
-      rmSync(tmpPath, { force: true });
       throw error;
     }
   }
@@ -436,10 +390,30 @@ export class LocalStore implements Store {
     return this.current(key, path);
   }
 
-  /** A folder's entries in key order, cached while the folder's mtime stays the same (paging re-reads it). */
-  private readonly listings = new Map<string, { mtimeNs: bigint; entries: { name: string; dir: boolean }[] }>();
+  /**
+   * A folder's entries in key order, cached while the folder's mtime stays the same and this
+   * process has not changed it (mtimes are coarse: a change in the same tick may keep it), so that
+   * paging and repeated listings do not re-read it. Other processes only read (see the top).
+   */
+  private readonly listings = new Map<
+    string,
+    { mtimeNs: bigint; changes: number; entries: { name: string; dir: boolean }[] }
+  >();
+  /** Entries this process added to or removed from each folder, by folder (a key prefix without its `/`). */
+  private readonly folderChanges = new Map<string, number>();
 
-  private async sortedEntries(dirPath: string): Promise<{ name: string; dir: boolean }[] | undefined> {
+  /** Notes a change in the folder of `key` (and, when `created`, in every folder above it). */
+  private changedFolder(key: string, created = false): void {
+    let folder = key.slice(0, Math.max(0, key.lastIndexOf("/")));
+    for (;;) {
+      this.folderChanges.set(folder, (this.folderChanges.get(folder) ?? 0) + 1);
+      if (!created || folder === "") return;
+      folder = folder.slice(0, Math.max(0, folder.lastIndexOf("/")));
+    }
+  }
+
+  private async sortedEntries(dirPath: string, folder: string): Promise<{ name: string; dir: boolean }[] | undefined> {
+    const changes = this.folderChanges.get(folder) ?? 0;
     let st: import("node:fs").BigIntStats | undefined;
     try {
       st = statSync(dirPath, { bigint: true, throwIfNoEntry: false });
@@ -448,8 +422,8 @@ export class LocalStore implements Store {
       throw error;
     }
     if (st === undefined || !st.isDirectory()) return undefined;
-    const hit = this.listings.get(dirPath);
-    if (hit !== undefined && hit.mtimeNs === st.mtimeNs && Date.now() - Number(st.mtimeMs) > 1000) return hit.entries;
+    const hit = this.listings.get(folder);
+    if (hit !== undefined && hit.mtimeNs === st.mtimeNs && hit.changes === changes) return hit.entries;
     let raw: import("node:fs").Dirent[];
     try {
       raw = await readdir(dirPath, { withFileTypes: true });
@@ -462,10 +436,8 @@ export class LocalStore implements Store {
       .map((e) => ({ name: e.name, dir: e.isDirectory(), sortKey: e.isDirectory() ? `${e.name}/` : e.name }))
       .sort((x, y) => (x.sortKey < y.sortKey ? -1 : x.sortKey > y.sortKey ? 1 : 0))
       .map(({ name, dir }) => ({ name, dir }));
-    if (entries.length > 256) {
-      if (this.listings.size > 1000) this.listings.clear();
-      this.listings.set(dirPath, { mtimeNs: st.mtimeNs, entries });
-    }
+    if (this.listings.size > 20_000) this.listings.clear();
+    this.listings.set(folder, { mtimeNs: st.mtimeNs, changes, entries });
     return entries;
   }
 
@@ -484,7 +456,7 @@ export class LocalStore implements Store {
     // Walks in key order (a folder `d` sorts as `d/`), skipping folders wholly at or before the
     // cursor, and stops once it has enough keys to fill the page and know whether there is more.
     const walk = async (dirPath: string, keyPrefix: string, filter: string): Promise<boolean> => {
-      const sorted = await this.sortedEntries(dirPath);
+      const sorted = await this.sortedEntries(dirPath, keyPrefix.slice(0, -1));
       if (sorted === undefined) return false;
       for (const entry of sorted) {
         if (!entry.name.startsWith(filter)) continue;
