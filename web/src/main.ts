@@ -92,8 +92,21 @@ async function whoAmI(api: Api): Promise<Me | null> {
     return await api.me();
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
-    const id = loadAnnotator();
+    const id = jwtSubject(loadToken() ?? "") ?? loadAnnotator();
     return id ? { subject: id, role: "annotator", guessed: true } : null;
+  }
+}
+
+/** A Cognito JWT names its user as the API reads it (cognito:username, username, sub); an opaque token does not. */
+function jwtSubject(token: string): string | null {
+  const part = token.split(".")[1];
+  if (token.split(".").length !== 3 || !part) return null;
+  try {
+    const payload = JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
+    const subject = payload["cognito:username"] ?? payload.username ?? payload.sub;
+    return typeof subject === "string" ? subject : null;
+  } catch {
+    return null;
   }
 }
 
