@@ -3,6 +3,7 @@
 import { TfjsSignatureRunner } from "@boxloop/proto/graph-to-tfjs";
 import { metaGraphWithTags, readSavedModel } from "@boxloop/proto/saved-model-reader";
 import * as tf from "@tensorflow/tfjs-core";
+import { selectBackend } from "./backend.ts";
 import { type DecodeOptions, type Detections, decodeDetections, defaultDecode } from "./decode.ts";
 import { applyHead, type HeadWeights } from "./head.ts";
 import { contentSize, networkInput, type ResizeMode, type RgbImage } from "./image.ts";
@@ -39,6 +40,7 @@ export function headPredictor(
 
 /** A SavedModel version directory (local) with TF OD API's signature. */
 export async function savedModelPredictor(versionDir: string): Promise<Predictor> {
+  await selectBackend();
   const model = await readSavedModel(versionDir);
   const mg = metaGraphWithTags(model);
   const signature = mg.signatureDef.serving_default;
