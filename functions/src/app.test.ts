@@ -127,6 +127,14 @@ test("tasks and answers: lease, predictions, fates, progress, no second lease, I
   );
   const read = await h.call("GET", path, undefined, { token: annotatorToken });
   assert.equal(read.status, 200);
+  const flagged = await json(h.call("PUT", path, { ...body, flagged: true }, { token: annotatorToken }), 200);
+  assert.equal(flagged.flagged, true, "the f key's flag is stored with the answer");
+  assert.equal((await json(h.call("PUT", path, body, { token: annotatorToken }), 200)).flagged, undefined);
+  assert.deepEqual(await json(h.call("GET", "/me", undefined, { token: annotatorToken }), 200), {
+    id: "ann",
+    role: "annotator",
+  });
+  assert.deepEqual(await json(h.call("GET", "/me"), 200), { id: "admin", role: "admin" });
   // the annotator never gets that image again
   const seen = new Set<string>();
   for (;;) {

@@ -20,6 +20,8 @@ export const AnswerInput = z
     boxes: z.array(Box).max(1000),
     modelVersion: z.string().min(1).max(64).nullable(),
     durationMs: z.number().min(0).max(86_400_000),
+    /** Flagged for review by the annotator (the page's `f` key). */
+    flagged: z.boolean().optional(),
   })
   .openapi("AnswerInput");
 export type AnswerInput = z.infer<typeof AnswerInput>;
@@ -49,6 +51,7 @@ export const Annotation = z
     durationMs: z.number(),
     /** What became of each predicted box shown; null when the predictions shown are not known. */
     fates: z.array(Fate).nullable(),
+    flagged: z.boolean().optional(),
     submittedAt: z.string(),
     by: z.string(),
   })

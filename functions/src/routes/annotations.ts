@@ -85,6 +85,7 @@ export function annotationRoutes(ctx: AppContext) {
         modelVersion: input.modelVersion,
         durationMs: input.durationMs,
         fates: shown === null ? null : fates(shown, boxes),
+        ...(input.flagged ? { flagged: true } : {}),
         submittedAt: new Date(nowMs).toISOString(),
         by: principal.subject,
       };

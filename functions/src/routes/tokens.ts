@@ -1,4 +1,5 @@
-// Local deployments: the admin issues bearer tokens for annotators (Cognito issues its own in AWS).
+// Who the caller is (`GET /me`), and, in local deployments, tokens the admin issues for annotators
+// (Cognito issues its own in AWS).
 import { createRoute, z } from "@hono/zod-openapi";
 import { type AppContext, adminOnly, errorResponses, requireAdmin, router } from "../context.ts";
 import { ApiError } from "../errors.ts";
@@ -38,6 +39,26 @@ export function tokenRoutes(ctx: AppContext) {
       if (ctx.auth.issue === undefined)
         throw new ApiError(422, "unsupported", "tokens come from the identity provider here", "subject");
       return c.json({ token: await ctx.auth.issue({ subject, role }), subject, role }, 201);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/me",
+      summary: "Who the bearer token is: the id to answer as, and the role",
+      responses: {
+        200: {
+          description: "The caller",
+          content: {
+            "application/json": { schema: z.object({ id: z.string(), role: z.enum(["admin", "annotator"]) }) },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    (c) => {
+      const principal = c.get("principal");
+      return c.json({ id: principal.subject, role: principal.role }, 200);
     },
   );
   return app;
