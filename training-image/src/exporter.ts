@@ -73,7 +73,9 @@ export async function exportModel(o: ExportOptions): Promise<{ uri: string; vers
     "boxloop.json": `${JSON.stringify(info, null, 2)}\n`,
     "assets.extra/label_map.pbtxt": labelMap,
   };
-  const local = isS3(uri) ? await mkdtemp(join(tmpdir(), "boxloop-export-")) : uri;
+  // For S3 the version is built in a fresh local folder, then uploaded saved_model.pb last.
+  const staging = isS3(uri) ? await mkdtemp(join(tmpdir(), "boxloop-export-")) : undefined;
+  const local = staging ? join(staging, String(version)) : uri;
   try {
     if (o.beforeSavedModel) {
       // Same order as writeSavedModel, with a pause point for crash tests.
@@ -88,7 +90,7 @@ export async function exportModel(o: ExportOptions): Promise<{ uri: string; vers
       await writeBytes(joinUri(uri, "saved_model.pb"), await readFile(join(local, "saved_model.pb")));
     }
   } finally {
-    if (isS3(uri)) await rm(local, { recursive: true, force: true });
+    if (staging) await rm(staging, { recursive: true, force: true });
   }
   await collectGarbage(modelUri, o.keepVersions ?? 5);
   return { uri, version };
