@@ -250,7 +250,12 @@ function badRequests(): fc.Arbitrary<Bad> {
         ),
         wrongType,
       )
-      .filter(([k, v]) => !(k === "schedule" && v === null) && !(k === "name" && typeof v === "string" && v.length > 0))
+      .filter(
+        ([k, v]) =>
+          !(k === "schedule" && v === null) &&
+          !(k === "name" && typeof v === "string" && v.length > 0) &&
+          !(k === "members" && Array.isArray(v) && v.length === 0),
+      )
       .map(([key, value]) => ({
         method: "POST",
         path: "/campaigns",
