@@ -151,6 +151,7 @@ test("tasks and answers: lease, predictions, fates, progress, no second lease, I
   assert.equal(progress.images.leased, 3);
   assert.deepEqual(progress.answers.perAnnotator, { ann: 1 });
   assert.equal(progress.answers.lastHour, 1);
+  assert.deepEqual(progress.answers.fatesPerHour[23], { accepted: 1, moved: 0, relabelled: 1, deleted: 0, added: 1 });
 });
 
 test("leases expire and are reclaimed; an answer on an expired lease is refused", async () => {

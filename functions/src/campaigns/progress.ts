@@ -19,6 +19,8 @@ export const Progress = z
       lastHour: z.int(),
       /** Answers per hour over the last 24 hours, oldest first. */
       perHour: z.array(z.int()),
+      /** Per hour (as perHour): how many suggested boxes were accepted, moved, relabelled, deleted, and boxes added. */
+      fatesPerHour: z.array(z.record(z.string(), z.int())),
     }),
     model: ModelVersion.nullable(),
   })
@@ -39,6 +41,10 @@ export function progress(
   let total = 0;
   const perAnnotator: Record<string, number> = {};
   const perHour = new Array<number>(24).fill(0);
+  const fatesPerHour = Array.from(
+    { length: 24 },
+    () => ({ accepted: 0, moved: 0, relabelled: 0, deleted: 0, added: 0 }) as Record<string, number>,
+  );
   for (const state of index.images.values()) {
     const kinds = [...state.answers.values()].map((a) => a.answer);
     if (kinds.includes("accept")) annotated++;
@@ -50,12 +56,16 @@ export function progress(
       total++;
       perAnnotator[annotator] = (perAnnotator[annotator] ?? 0) + 1;
       const hoursAgo = Math.floor((nowMs - note.at) / 3_600_000);
-      if (hoursAgo >= 0 && hoursAgo < 24) perHour[23 - hoursAgo]!++;
+      if (hoursAgo >= 0 && hoursAgo < 24) {
+        perHour[23 - hoursAgo]!++;
+        const hour = fatesPerHour[23 - hoursAgo]!;
+        for (const [fate, n] of Object.entries(note.fates ?? {})) hour[fate] = (hour[fate] ?? 0) + n;
+      }
     }
   }
   return {
     images: { total: index.images.size, annotated, leased, skipped, rejected, remaining },
-    answers: { total, perAnnotator, lastHour: perHour[23]!, perHour },
+    answers: { total, perAnnotator, lastHour: perHour[23]!, perHour, fatesPerHour },
     model,
   };
 }

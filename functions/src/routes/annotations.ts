@@ -9,6 +9,7 @@ import { ApiError, forbidden, invalid, notFound } from "../errors.ts";
 import { Id } from "../ids.ts";
 import { layout } from "../layout.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
+import { fateCounts } from "../tasks/campaign-index.ts";
 import { readLease, releaseLease } from "../tasks/lease.ts";
 
 const Params = ImageParams.extend({ annotator: Id.openapi({ param: { name: "annotator", in: "path" } }) });
@@ -106,7 +107,13 @@ export function annotationRoutes(ctx: AppContext) {
           );
         throw error;
       }
-      ctx.indexes.noteAnswer(cid, iid, annotator, { answer: input.answer, at: nowMs, etag });
+      const counts = fateCounts(annotation.fates);
+      ctx.indexes.noteAnswer(cid, iid, annotator, {
+        answer: input.answer,
+        at: nowMs,
+        etag,
+        ...(counts ? { fates: counts } : {}),
+      });
       if (existing === undefined) {
         await releaseLease(ctx.store, cid, iid, annotator, nowMs).catch(() => {});
         ctx.indexes.noteLease(cid, iid, 0);

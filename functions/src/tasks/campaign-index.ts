@@ -11,6 +11,16 @@ export interface AnswerNote {
   answer: string;
   at: number;
   etag: string;
+  /** How many predicted boxes met each fate (accepted, moved, …) in this answer. */
+  fates?: Record<string, number>;
+}
+
+/** Counts the fates of an answer's predicted boxes. */
+export function fateCounts(fates: readonly { fate: string }[] | null | undefined): Record<string, number> | undefined {
+  if (!fates) return undefined;
+  const counts: Record<string, number> = {};
+  for (const { fate } of fates) counts[fate] = (counts[fate] ?? 0) + 1;
+  return counts;
 }
 
 export interface ImageState {
@@ -107,9 +117,12 @@ export class CampaignIndexes {
     }
     await mapLimit(changed, 16, async ({ iid, annotator, at }) => {
       const found = await getJson(this.store, layout.annotation(cid, iid, annotator));
-      const answer = (found?.value as { answer?: unknown } | undefined)?.answer;
-      if (found !== undefined && typeof answer === "string")
-        index.images.get(iid)?.answers.set(annotator, { answer, at, etag: found.etag });
+      const value = found?.value as { answer?: unknown; fates?: { fate: string }[] | null } | undefined;
+      const answer = value?.answer;
+      if (found !== undefined && typeof answer === "string") {
+        const fates = fateCounts(Array.isArray(value?.fates) ? value.fates : null);
+        index.images.get(iid)?.answers.set(annotator, { answer, at, etag: found.etag, ...(fates ? { fates } : {}) });
+      }
     });
 
     const leased = new Map<string, number>();
