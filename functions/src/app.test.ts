@@ -131,10 +131,10 @@ test("tasks and answers: lease, predictions, fates, progress, no second lease, I
   assert.equal(flagged.flagged, true, "the f key's flag is stored with the answer");
   assert.equal((await json(h.call("PUT", path, body, { token: annotatorToken }), 200)).flagged, undefined);
   assert.deepEqual(await json(h.call("GET", "/me", undefined, { token: annotatorToken }), 200), {
-    id: "ann",
+    subject: "ann",
     role: "annotator",
   });
-  assert.deepEqual(await json(h.call("GET", "/me"), 200), { id: "admin", role: "admin" });
+  assert.deepEqual(await json(h.call("GET", "/me"), 200), { subject: "admin", role: "admin" });
   // the annotator never gets that image again
   const seen = new Set<string>();
   for (;;) {

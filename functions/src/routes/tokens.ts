@@ -45,12 +45,12 @@ export function tokenRoutes(ctx: AppContext) {
     createRoute({
       method: "get",
       path: "/me",
-      summary: "Who the bearer token is: the id to answer as, and the role",
+      summary: "Who the bearer token is: the subject (the annotator id to answer as) and the role",
       responses: {
         200: {
           description: "The caller",
           content: {
-            "application/json": { schema: z.object({ id: z.string(), role: z.enum(["admin", "annotator"]) }) },
+            "application/json": { schema: z.object({ subject: z.string(), role: z.enum(["admin", "annotator"]) }) },
           },
         },
         ...errorResponses,
@@ -58,7 +58,7 @@ export function tokenRoutes(ctx: AppContext) {
     }),
     (c) => {
       const principal = c.get("principal");
-      return c.json({ id: principal.subject, role: principal.role }, 200);
+      return c.json({ subject: principal.subject, role: principal.role }, 200);
     },
   );
   return app;
