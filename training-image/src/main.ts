@@ -4,6 +4,7 @@
 // serving version on job.eval, exports the next version, and writes TrainingMetrics to job.metrics.
 import { parseArgs } from "node:util";
 import { parseTrainingJob, type TrainingJob, type TrainingMetrics } from "@boxloop/proto/training-job";
+import { listCheckpoints } from "./checkpoint.ts";
 import { defaultConfig, defaultSteps, trainerConfigFromPipeline, withSteps } from "./config.ts";
 import { DataError, imagesFromTFRecord, requireImages } from "./dataset.ts";
 import { barProgress, jsonProgress } from "./progress.ts";
@@ -38,6 +39,13 @@ export async function runJob(job: TrainingJob, json: boolean): Promise<TrainingM
   let config = parsed.config;
   if (job.numSteps !== undefined) config = withSteps(config, job.numSteps);
   else if (!job.pipelineConfig) config = withSteps(config, defaultSteps(train.length));
+  // A job is one retrain of the loop: its steps come on top of the checkpoint it resumes from. (In
+  // TF OD API's sense num_steps counts from zero, so every retrain after the first would train nothing.)
+  const resumedAt = (await listCheckpoints(job.modelDir)).at(-1)?.step ?? 0;
+  if (resumedAt > 0) {
+    log(`resuming at step ${resumedAt}: this run trains ${config.numSteps} more`);
+    config = withSteps(config, resumedAt + config.numSteps);
+  }
   const evalImages = await imagesFromTFRecord(job.eval, job.labels);
   const result = await runTraining({
     train,

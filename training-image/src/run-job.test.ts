@@ -96,7 +96,7 @@ test("a training job: checkpoint, events, export, metrics, serving evaluation", 
 
     // A second run resumes (steps continue) and evaluates the serving version on the same images.
     const second = await runJob({ ...job, numSteps: 3, serving: written.exported }, true);
-    assert.equal(second.steps, 3);
+    assert.equal(second.steps, 5, "a job's steps come on top of the checkpoint it resumes from");
     assert.equal(second.exported, join(dir, "models", "raccoon", "2"));
     assert.ok(second.serving);
     assert.equal(second.serving.AP50, first.candidate.AP50);
