@@ -30,4 +30,16 @@ export class ApiClient {
     }
     return r.body;
   }
+
+  /** Uploads one image the way the page does: a presigned PUT, then the confirm step. */
+  async uploadImage(cid: string, fileName: string, bytes: Uint8Array<ArrayBuffer>): Promise<{ image: { id: string } }> {
+    const contentType = fileName.toLowerCase().endsWith(".png") ? "image/png" : "image/jpeg";
+    const upload = await this.call<{ uploadId: string; uploadUrl: string }>("POST", `/campaigns/${cid}/images`, {
+      fileName,
+      contentType,
+    });
+    const put = await fetch(upload.uploadUrl, { method: "PUT", body: bytes, headers: { "content-type": contentType } });
+    if (!put.ok) throw new Error(`upload of ${fileName}: HTTP ${put.status}`);
+    return this.call("POST", `/campaigns/${cid}/uploads/${upload.uploadId}:confirm`, { fileName });
+  }
 }

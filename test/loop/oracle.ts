@@ -28,16 +28,8 @@ export function goldImages(csv: string, count: number): GoldImage[] {
 
 /** Uploads the images through presigned PUTs. */
 export async function upload(api: ApiClient, cid: string, images: GoldImage[]) {
-  for (const image of images) {
-    const bytes = await readFile(join(raccoon, "images", image.fileName));
-    const u = await api.call<{ uploadId: string; uploadUrl: string }>("POST", `/campaigns/${cid}/images`, {
-      fileName: image.fileName,
-      contentType: "image/jpeg",
-    });
-    const put = await fetch(u.uploadUrl, { method: "PUT", body: bytes, headers: { "content-type": "image/jpeg" } });
-    if (!put.ok) throw new Error(`upload ${image.fileName}: ${put.status}`);
-    await api.call("POST", `/campaigns/${cid}/uploads/${u.uploadId}:confirm`, { fileName: image.fileName });
-  }
+  for (const image of images)
+    await api.uploadImage(cid, image.fileName, await readFile(join(raccoon, "images", image.fileName)));
 }
 
 export interface Task {

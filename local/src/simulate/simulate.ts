@@ -76,17 +76,7 @@ export async function simulate(stack: LocalStack, options: SimulateOptions): Pro
   });
   log(`campaign ${campaign.id}: uploading ${gold.images.length} images`);
   for (const image of gold.images) {
-    const bytes = await readFile(join(options.images, image.fileName));
-    const contentType = image.fileName.toLowerCase().endsWith(".png") ? "image/png" : "image/jpeg";
-    const upload = await api.call<{ uploadId: string; uploadUrl: string }>("POST", `/campaigns/${campaign.id}/images`, {
-      fileName: image.fileName,
-      contentType,
-    });
-    const put = await fetch(upload.uploadUrl, { method: "PUT", body: bytes, headers: { "content-type": contentType } });
-    if (!put.ok) throw new Error(`upload of ${image.fileName}: HTTP ${put.status}`);
-    await api.call("POST", `/campaigns/${campaign.id}/uploads/${upload.uploadId}:confirm`, {
-      fileName: image.fileName,
-    });
+    await api.uploadImage(campaign.id, image.fileName, await readFile(join(options.images, image.fileName)));
   }
 
   const client = new ModelClient({
