@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { exportToPath, imagesFromDir, importFromPath } from "@boxloop/functions/formats/index";
+import { odExampleSpec } from "../support/od-example-spec.ts";
 import { referee } from "../support/referee.ts";
 
 const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
@@ -15,20 +16,7 @@ after(() => rm(work, { recursive: true, force: true }));
 const script = `
 import json, sys
 import tensorflow as tf
-spec = {
-    "image/encoded": tf.io.FixedLenFeature([], tf.string),
-    "image/filename": tf.io.FixedLenFeature([], tf.string),
-    "image/source_id": tf.io.FixedLenFeature([], tf.string),
-    "image/format": tf.io.FixedLenFeature([], tf.string),
-    "image/height": tf.io.FixedLenFeature([], tf.int64),
-    "image/width": tf.io.FixedLenFeature([], tf.int64),
-    "image/object/bbox/xmin": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/ymin": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/xmax": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/ymax": tf.io.VarLenFeature(tf.float32),
-    "image/object/class/text": tf.io.VarLenFeature(tf.string),
-    "image/object/class/label": tf.io.VarLenFeature(tf.int64),
-}
+${odExampleSpec}
 out = []
 for record in tf.data.TFRecordDataset(sys.argv[1]):
     e = tf.io.parse_single_example(record, spec)

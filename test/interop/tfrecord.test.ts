@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { type DetectionExample, decodeDetectionExample, encodeDetectionExample } from "@boxloop/proto/example";
 import { readTFRecords, TFRecordError, writeTFRecordFile } from "@boxloop/proto/tfrecord";
+import { odExampleSpec } from "../support/od-example-spec.ts";
 import { referee } from "../support/referee.ts";
 
 const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
@@ -47,20 +48,7 @@ const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const parseScript = `
 import hashlib, json, sys
 import tensorflow as tf
-spec = {
-    "image/encoded": tf.io.FixedLenFeature([], tf.string),
-    "image/filename": tf.io.FixedLenFeature([], tf.string),
-    "image/source_id": tf.io.FixedLenFeature([], tf.string),
-    "image/format": tf.io.FixedLenFeature([], tf.string),
-    "image/height": tf.io.FixedLenFeature([], tf.int64),
-    "image/width": tf.io.FixedLenFeature([], tf.int64),
-    "image/object/bbox/xmin": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/xmax": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/ymin": tf.io.VarLenFeature(tf.float32),
-    "image/object/bbox/ymax": tf.io.VarLenFeature(tf.float32),
-    "image/object/class/text": tf.io.VarLenFeature(tf.string),
-    "image/object/class/label": tf.io.VarLenFeature(tf.int64),
-}
+${odExampleSpec}
 for record in tf.data.TFRecordDataset(sys.argv[1]):
     e = tf.io.parse_single_example(record, spec)
     dense = lambda k: tf.sparse.to_dense(e[k]).numpy().tolist()
