@@ -54,6 +54,7 @@ test("a training job with every URI on S3", async () => {
     };
     await writeBytes("s3://data/runs/r1/manifest.json", JSON.stringify(job));
     assert.equal(await main(["--job", "s3://data/runs/r1/manifest.json", "--json"]), 0);
+    // The second job resumes from step 1 and trains 2 more.
     await writeBytes("s3://data/runs/r1/manifest.json", JSON.stringify({ ...job, numSteps: 2 }));
     assert.equal(await main(["--job", "s3://data/runs/r1/manifest.json", "--json"]), 0);
 
@@ -63,14 +64,14 @@ test("a training job with every URI on S3", async () => {
       "models/raccoon/1/boxloop.json",
       "models/raccoon/2/saved_model.pb",
       "checkpoints/ckpt-00000001.bin",
-      "checkpoints/ckpt-00000002.bin",
+      "checkpoints/ckpt-00000003.bin",
       "runs/r1/metrics.json",
     ])
       assert.ok(keys.includes(key), `${key} in ${keys.join(", ")}`);
     assert.ok(keys.some((k) => k.startsWith("tensorboard/events.out.tfevents.")));
     const { readText } = await import("@boxloop/training-image/storage");
     const metrics = JSON.parse(await readText("s3://data/runs/r1/metrics.json"));
-    assert.equal(metrics.steps, 2);
+    assert.equal(metrics.steps, 3);
     assert.equal(metrics.exported, "s3://data/models/raccoon/2");
   } finally {
     moto.close();
