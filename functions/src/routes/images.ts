@@ -16,7 +16,7 @@ import {
 } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { Id, idPattern, isId } from "../ids.ts";
-import { ImageMeta, ingestImage, loadImage, maxImageBytes } from "../images/ingest.ts";
+import { ImageMeta, ingestImage, maxImageBytes } from "../images/ingest.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
