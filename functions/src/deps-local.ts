@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { localTokens } from "./auth/local-tokens.ts";
 import type { AppDeps } from "./context.ts";
 import { LocalStore } from "./storage/local.ts";
-import { storedModels, storedTrainingRuns } from "./training/stored.ts";
+import type { WorkflowStarter } from "./workflow/context.ts";
+import { workflowModels, workflowTrainingRuns } from "./workflow/training-runs.ts";
 
 export interface LocalDepsOptions {
   dataDir: string;
@@ -14,6 +15,9 @@ export interface LocalDepsOptions {
   importRoots?: string[];
   webDir?: string;
 }
+
+/** Without a workflow runner (`boxloop start` passes its own), runs are recorded as queued and not started. */
+const recordOnly: WorkflowStarter = { start: async () => ({ executionId: "not started: no workflow runner" }) };
 
 export function localDeps(
   options: LocalDepsOptions,
@@ -26,8 +30,8 @@ export function localDeps(
   const models = new LocalStore(join(options.dataDir, "models"));
   return {
     auth: localTokens(store, options.adminToken),
-    trainingRuns: storedTrainingRuns(store),
-    models: storedModels(models),
+    trainingRuns: workflowTrainingRuns(store, recordOnly),
+    models: workflowModels(store, models),
     importRoots: options.importRoots ?? [],
     // One API process owns a local store: its own writes keep the view current, listings only
     // catch changes by other processes.

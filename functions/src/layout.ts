@@ -16,7 +16,6 @@ export const layout = {
   lease: (cid: string, iid: string) => `campaigns/${cid}/leases/${iid}.json`,
   prediction: (cid: string, version: string, iid: string) => `campaigns/${cid}/predictions/${version}/${iid}.json`,
   runs: (cid: string) => `campaigns/${cid}/runs/`,
-  run: (cid: string, rid: string) => `campaigns/${cid}/runs/${rid}/manifest.json`,
   token: (hash: string) => `auth/tokens/${hash}.json`,
 };
 
