@@ -76,7 +76,11 @@ export function adminTokenFor(dataDir: string, given?: string): string {
 export function ensureWebBuilt(log: (line: string) => void): string | undefined {
   if (existsSync(join(webDist, "index.html"))) return webDist;
   log("building the web page (once)…");
-  const r = spawnSync("npm", ["run", "build", "-w", "web"], { cwd: join(webDist, "..", ".."), stdio: "inherit" });
+  // npm and Vite talk on stdout, which belongs to the command's own output (`start --json`).
+  const r = spawnSync("npm", ["run", "build", "-w", "web"], {
+    cwd: join(webDist, "..", ".."),
+    stdio: ["ignore", 2, 2],
+  });
   return r.status === 0 && existsSync(join(webDist, "index.html")) ? webDist : undefined;
 }
 

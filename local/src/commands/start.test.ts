@@ -9,7 +9,7 @@ import { test } from "node:test";
 const bin = join(import.meta.dirname, "..", "..", "bin", "boxloop.mjs");
 const raccoon = join(import.meta.dirname, "..", "..", "..", "..", "shared", "datasets", "raccoon");
 
-test("boxloop start --images --labels: prints URL and token, makes the campaign, stops cleanly on Ctrl-C", async () => {
+test("boxloop start --images --labels: prints URL and token, makes the campaign, stops cleanly on Ctrl-C", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "boxloop-start-"));
   const images = join(dir, "images");
   mkdirSync(images);
@@ -37,6 +37,7 @@ test("boxloop start --images --labels: prints URL and token, makes the campaign,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  t.after(() => child.kill("SIGKILL"));
   let stderr = "";
   child.stderr.on("data", (chunk) => {
     stderr += chunk;
@@ -46,6 +47,7 @@ test("boxloop start --images --labels: prints URL and token, makes the campaign,
     createInterface({ input: child.stdout }).once("line", resolve);
     exited.then((code) => reject(new Error(`exited ${code}: ${stderr}`)));
   });
+  assert.ok(line.startsWith("{"), `stdout's first line is not the JSON summary: ${JSON.stringify(line)}\n${stderr}`);
   const { url, adminToken } = JSON.parse(line) as { url: string; adminToken: string };
   assert.equal(statSync(join(dataDir, "admin-token")).mode & 0o777, 0o600);
   const get = async (path: string) =>
