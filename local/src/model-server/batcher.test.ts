@@ -17,6 +17,9 @@ const rows = (...values: number[][]): HostTensor => ({
   values: Float32Array.from(values.flat()),
 });
 
+// Long enough that a loaded machine never cuts a batch between requests submitted in one tick.
+const patient = 200_000;
+
 /** y = x0 + x1 per row; records each call's batch size; fails on a negative value. */
 function model() {
   const calls: number[] = [];
@@ -34,7 +37,7 @@ function model() {
 
 test("concurrent requests run as one batch and each gets its own rows back", async () => {
   const m = model();
-  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 8, batchTimeoutMicros: 2000 });
+  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 8, batchTimeoutMicros: patient });
   const results = await Promise.all([
     batcher.submit("s", { x: rows([1, 2]) }),
     batcher.submit("s", { x: rows([3, 4], [5, 6]) }),
@@ -50,19 +53,19 @@ test("concurrent requests run as one batch and each gets its own rows back", asy
 
 test("max_batch_size splits batches; a fixed batch dimension is never batched", async () => {
   const m = model();
-  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 2, batchTimeoutMicros: 2000 });
+  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 2, batchTimeoutMicros: patient });
   await Promise.all([1, 2, 3, 4, 5].map((i) => batcher.submit("s", { x: rows([i, i]) })));
   assert.deepEqual(m.calls, [2, 2, 1]);
 
   const fixed = model();
-  const unbatched = new Batcher(fixed.run, sig(1), { maxBatchSize: 8, batchTimeoutMicros: 2000 });
+  const unbatched = new Batcher(fixed.run, sig(1), { maxBatchSize: 8, batchTimeoutMicros: patient });
   await Promise.all([1, 2, 3].map((i) => unbatched.submit("s", { x: rows([i, i]) })));
   assert.deepEqual(fixed.calls, [1, 1, 1]);
 });
 
 test("one bad request fails alone, not its batch-mates", async () => {
   const m = model();
-  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 8, batchTimeoutMicros: 2000 });
+  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 8, batchTimeoutMicros: patient });
   const results = await Promise.allSettled([
     batcher.submit("s", { x: rows([1, 1]) }),
     batcher.submit("s", { x: rows([-1, 1]) }),
