@@ -2,7 +2,7 @@
 // every assertion below; the same app is also built in-process (not synthesized) to find logical ids.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -184,8 +184,10 @@ test("data and models buckets: encrypted, versioned, private, logged, expiring, 
   assert.match(JSON.stringify(cors[0]!.AllowedOrigins), /DomainName/, "CORS allows the CloudFront origin");
 });
 
+const ourFunctions = () => [stack.api.handler, ...Object.values(stack.workflowFunctions)].map(logicalIdOf);
+
 test("every Lambda of ours is nodejs22.x on arm64, bundled from functions/", () => {
-  const ours = [stack.api.handler, ...Object.values(stack.workflowFunctions)].map(logicalIdOf);
+  const ours = ourFunctions();
   for (const id of ours) {
     const props = raw.Resources[id]!.Properties;
     assert.equal(props.Runtime, "nodejs22.x");
@@ -200,6 +202,21 @@ test("every Lambda of ours is nodejs22.x on arm64, bundled from functions/", () 
     "index.cleanup",
     "index.recordFailure",
   ]);
+});
+
+test("the Lambda bundles hold no native addon: they run on arm64, and are bundled on whatever builds them", () => {
+  for (const id of ourFunctions()) {
+    const asset = (raw.Resources[id] as { Metadata?: Json }).Metadata?.["aws:asset:path"] as string;
+    const files = readdirSync(join(outdir, asset), { recursive: true }).map(String);
+    assert.ok(files.includes("index.mjs"), `${id}: ${files.join(", ")}`);
+    assert.deepEqual(
+      files.filter((f) => f.endsWith(".node")),
+      [],
+      id,
+    );
+    const bundle = readFileSync(join(outdir, asset, "index.mjs"), "utf8");
+    assert.ok(!/["']sharp["']/.test(bundle), `${id}: the bundle loads sharp, a native addon`);
+  }
 });
 
 test("the API: HTTP API with a Cognito JWT authorizer, admin and annotator groups, throttling, access logs", () => {

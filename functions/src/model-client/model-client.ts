@@ -2,6 +2,7 @@
 // every call, retries with exponential backoff on UNAVAILABLE, and a circuit breaker so that a dead
 // server makes callers fail fast instead of waiting. Predictions come back as pixel boxes.
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker.ts";
+import { decodeToRgb } from "./decode-image.ts";
 import { type DetectionOutputs, type PixelBox, toPixelBoxes } from "./detections.ts";
 import { ModelServerError } from "./errors.ts";
 import { grpcTransport } from "./grpc-transport.ts";
@@ -23,8 +24,6 @@ export interface ModelClientOptions {
   imageEncoding?: "pixels" | "encoded";
   /** How long the latest version is trusted. @default 1000 */
   versionTtlMs?: number;
-  /** Decodes an encoded image to RGB pixels. @default sharp */
-  decode?: (bytes: Uint8Array) => Promise<{ data: Uint8Array; width: number; height: number }>;
 }
 
 export interface DetectOptions {
@@ -36,16 +35,6 @@ export interface DetectOptions {
   threshold: number;
   /** Pin a version; by default the newest available one (asked again once if it vanished meanwhile). */
   version?: number;
-}
-
-async function sharpDecode(bytes: Uint8Array) {
-  const { default: sharp } = await import("sharp");
-  const { data, info } = await sharp(bytes)
-    .removeAlpha()
-    .toColourspace("srgb")
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -125,7 +114,7 @@ export class ModelClient {
     const image: ImageInput =
       this.options.imageEncoding === "encoded"
         ? { kind: "encoded", bytes }
-        : { kind: "pixels", ...(await (this.options.decode ?? sharpDecode)(bytes)) };
+        : { kind: "pixels", ...(await decodeToRgb(bytes)) };
     let reply: PredictReply;
     try {
       reply = await this.predict(model, image, version);
