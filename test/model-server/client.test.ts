@@ -61,16 +61,21 @@ test("REST and gRPC, pixels or encoded, give the same pixel boxes above the thre
       box.x >= 0 && box.y >= 0 && box.x + box.width <= photo.width + 1e-6 && box.y + box.height <= photo.height + 1e-6,
     );
   }
-  for (const [name, result] of Object.entries(results)) {
-    assert.equal(result?.boxes.length, reference.boxes.length, name);
+  // Same pixels, same boxes: the transports agree exactly. Pixels decoded by the client (jpeg-js) and by
+  // the server (sharp's libjpeg-turbo) differ by IDCT rounding (a few levels), so the boxes barely move.
+  const agree = (name: string, reference: (typeof results)[string], scoreTol: number, pxTol: number) => {
+    const result = results[name];
+    assert.equal(result?.boxes.length, reference!.boxes.length, name);
     result!.boxes.forEach((b, i) => {
-      const r = reference.boxes[i]!;
-      assert.ok(
-        Math.abs(b.score - r.score) < 1e-4 && Math.abs(b.x - r.x) < 0.05 && Math.abs(b.height - r.height) < 0.05,
-        name,
-      );
+      const r = reference!.boxes[i]!;
+      const close =
+        Math.abs(b.score - r.score) < scoreTol && Math.abs(b.x - r.x) < pxTol && Math.abs(b.height - r.height) < pxTol;
+      assert.ok(close, `${name} box ${i}: ${JSON.stringify(b)} vs ${JSON.stringify(r)}`);
     });
-  }
+  };
+  agree("grpcPixels", reference, 1e-4, 0.05);
+  agree("grpcEncoded", results.restEncoded, 1e-4, 0.05);
+  agree("restEncoded", reference, 0.02, 2);
 });
 
 test("latestVersion: the newest AVAILABLE version, null for an unknown model", async () => {
