@@ -25,6 +25,7 @@ const { values } = parseArgs({
     "cpu-steps": { type: "string", default: "2" },
     steps: { type: "string" },
     views: { type: "string" },
+    freeze: { type: "string" },
   },
 });
 const seeds = values.seeds.split(",").map(Number);
@@ -52,6 +53,7 @@ if (values.steps) {
   if (config.learningRate.kind === "cosine") config.learningRate.totalSteps = config.numSteps;
 }
 if (values.views) config.maxViewsPerImage = Number(values.views);
+if (values.freeze !== undefined) config.freezeVariables = values.freeze ? values.freeze.split(",") : [];
 const out: Array<Record<string, unknown>> = [];
 
 // The floor: the untrained COCO detector, all 10 animal channels as raccoon (max), same decode + NMS.

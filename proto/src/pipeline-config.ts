@@ -27,6 +27,7 @@ export const defaultSupportedFields: readonly string[] = [
   "model.*.image_resizer",
   "train_config.batch_size",
   "train_config.num_steps",
+  "train_config.freeze_variables",
   "train_config.optimizer",
   ...[
     "random_horizontal_flip",

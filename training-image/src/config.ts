@@ -25,6 +25,8 @@ export interface TrainerConfig {
   /** COCO channels per class that the class heatmap starts from (max-reduced). */
   sourceChannels: number;
   lossWeights: { heatmap: number; box: number };
+  /** train_config.freeze_variables: regular expressions over the head's weight names (`head/clsDepthwise`…). */
+  freezeVariables: string[];
   metricsSets: string[];
   evalNumExamples: number;
   labelMapPath?: string;
@@ -50,6 +52,7 @@ export function defaultConfig(numClasses: number): TrainerConfig {
     maxViewsPerImage: 2,
     sourceChannels: 4,
     lossWeights: { heatmap: 1, box: 1 },
+    freezeVariables: [],
     metricsSets: ["coco_detection_metrics"],
     evalNumExamples: 0,
   };
@@ -173,6 +176,7 @@ export function trainerConfigFromPipeline(
         message: "rms_prop_optimizer is not supported; using adam",
       });
     c.learningRate = learningRateOf(t.optimizer, c.numSteps);
+    if (t.freezeVariables.length > 0) c.freezeVariables = [...t.freezeVariables];
     if (t.dataAugmentationOptions.length > 0) {
       c.augmentations = [];
       for (const step of t.dataAugmentationOptions) {

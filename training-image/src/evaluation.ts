@@ -1,5 +1,6 @@
 // Evaluates a predictor on labelled images with the COCO / VOC metrics of ./eval.
 import type { NormBox } from "./augment.ts";
+import { forEachConcurrently } from "./concurrency.ts";
 import type { TrainImage } from "./dataset.ts";
 import type { Detections } from "./decode.ts";
 import { type Detection, type EvalImage, type Evaluation, evaluate } from "./eval/index.ts";
@@ -37,21 +38,24 @@ export async function evaluateModel(
     progress?: ProgressSink;
     limit?: number;
     keep?: (e: EvaluatedImage, index: number) => void;
+    /** Images predicted at once (a predictor backed by a FeaturePool runs them in parallel). @default 1 */
+    concurrency?: number;
     /** Names of the predictor's classes (1-based ids) when they differ from `labels` (an older model). */
     classNames?: string[];
   } = {},
 ): Promise<ModelEvaluation> {
   const t0 = performance.now();
   const list = options.limit && options.limit > 0 ? images.slice(0, options.limit) : images;
-  const evalImages: EvalImage[] = [];
+  const evaluated: Array<EvalImage | undefined> = [];
   let skipped = 0;
-  for (const [i, item] of list.entries()) {
+  let done = 0;
+  await forEachConcurrently(list, options.concurrency ?? 1, async (item, i) => {
     let rgb: RgbImage;
     try {
       rgb = await decodeImage(await item.load());
     } catch {
       skipped++;
-      continue;
+      return;
     }
     const d = await predictor.predict(rgb);
     const detections: Detection[] = [];
@@ -67,10 +71,11 @@ export async function evaluateModel(
         xmax: d.boxes[n * 4 + 3]! * rgb.width,
       });
     }
-    evalImages.push({ id: item.key, groundTruth: toPixels(labels, item.boxes, rgb.width, rgb.height), detections });
+    evaluated[i] = { id: item.key, groundTruth: toPixels(labels, item.boxes, rgb.width, rgb.height), detections };
     options.keep?.({ key: item.key, image: rgb, detections: d }, i);
-    options.progress?.({ phase: "eval", done: i + 1, total: list.length });
-  }
+    options.progress?.({ phase: "eval", done: ++done, total: list.length });
+  });
+  const evalImages = evaluated.filter((e) => e !== undefined);
   const result = evaluate({ categories: labels, images: evalImages });
   return { ...result, images: evalImages.length, skippedImages: skipped, seconds: (performance.now() - t0) / 1000 };
 }

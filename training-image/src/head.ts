@@ -3,6 +3,7 @@
 // (left, top, right, bottom) from each cell's corner in input pixels.
 import * as tf from "@tensorflow/tfjs-core";
 import { featureChannels, type PretrainedHeads } from "./pretrained.ts";
+import { separableConv } from "./separable-conv.ts";
 
 export interface HeadWeights {
   clsDepthwise: tf.Variable; // [3,3,C,1]
@@ -76,13 +77,11 @@ export function checkFeatureChannels(features: tf.Tensor4D): void {
 
 export function applyHead(head: HeadWeights, features: tf.Tensor4D): HeadOutput {
   return tf.tidy(() => {
-    const cls = tf.depthwiseConv2d(features, head.clsDepthwise as tf.Tensor4D, 1, "same");
-    const all = tf.add(tf.conv2d(cls, head.clsPointwise as tf.Tensor4D, 1, "same"), head.clsBias) as tf.Tensor4D;
+    const all = separableConv(features, head.clsDepthwise, head.clsPointwise, head.clsBias);
     const [b, h, w, km] = all.shape;
     const m = head.channelsPerClass;
     const logits = m === 1 ? all : (tf.max(tf.reshape(all, [b, h, w, km / m, m]), 4) as tf.Tensor4D);
-    const box = tf.depthwiseConv2d(features, head.boxDepthwise as tf.Tensor4D, 1, "same");
-    const distances = tf.add(tf.conv2d(box, head.boxPointwise as tf.Tensor4D, 1, "same"), head.boxBias) as tf.Tensor4D;
+    const distances = separableConv(features, head.boxDepthwise, head.boxPointwise, head.boxBias);
     return { logits, distances };
   });
 }

@@ -5,6 +5,7 @@ import { metaGraphWithTags, readSavedModel } from "@boxloop/proto/saved-model-re
 import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "./backend.ts";
 import { type DecodeOptions, type Detections, decodeDetections, defaultDecode } from "./decode.ts";
+import type { FeaturePool } from "./feature-pool.ts";
 import { applyHead, type HeadWeights } from "./head.ts";
 import { contentSize, networkInput, type ResizeMode, type RgbImage } from "./image.ts";
 import type { Pretrained } from "./pretrained.ts";
@@ -14,20 +15,29 @@ export interface Predictor {
   dispose(): void;
 }
 
+/** The trained head on the backbone's features, computed by `pool` when given (several images at once). */
 export function headPredictor(
   pre: Pretrained,
   head: HeadWeights,
   resize: ResizeMode,
+  pool?: FeaturePool,
   decode: DecodeOptions = defaultDecode,
 ): Predictor {
+  const features = async (image: RgbImage): Promise<tf.Tensor4D> => {
+    if (!pool)
+      return tf.tidy(() => {
+        const x = tf.tensor3d(image.data, [image.height, image.width, 3], "int32");
+        return pre.features(tf.expandDims(networkInput(x, pre.size, resize)) as tf.Tensor4D);
+      });
+    const f = await pool.compute({ image, boxes: [], augmentations: [], seed: undefined, resize });
+    return tf.tensor4d(f.features, [1, f.grid, f.grid, f.channels]);
+  };
   return {
     async predict(image) {
       const content = contentSize(image.width, image.height, pre.size, resize);
-      const [logits, distances] = tf.tidy(() => {
-        const x = tf.tensor3d(image.data, [image.height, image.width, 3], "int32");
-        const o = applyHead(head, pre.features(tf.expandDims(networkInput(x, pre.size, resize)) as tf.Tensor4D));
-        return [o.logits, o.distances];
-      }) as [tf.Tensor4D, tf.Tensor4D];
+      const x = await features(image);
+      const { logits, distances } = applyHead(head, x);
+      x.dispose();
       try {
         return await decodeDetections(logits, distances, content.height, content.width, decode);
       } finally {

@@ -8,11 +8,12 @@ import type { TrainerConfig } from "./config.ts";
 import type { TrainImage } from "./dataset.ts";
 import { evaluateModel, type ModelEvaluation } from "./evaluation.ts";
 import { exportModel } from "./exporter.ts";
+import { FeaturePool, featureWorkers } from "./feature-pool.ts";
 import { headPredictor, savedModelPredictor } from "./predict.ts";
 import type { ProgressSink } from "./progress.ts";
 import { drawDetections } from "./sample-image.ts";
 import { isS3, joinUri, readBytes, writeBytes } from "./storage.ts";
-import { train } from "./trainer.ts";
+import { pretrainedFor, train, viewsPerImage } from "./trainer.ts";
 
 export interface RunOptions {
   train: TrainImage[];
@@ -72,8 +73,12 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   const log = o.log ?? (() => {});
   const tbDir = o.tensorboardDir ?? o.modelDir;
   const events = await EventWriter.create(isS3(tbDir) ? s3Sink(tbDir) : tbDir);
+  const pre = await pretrainedFor(o.config.imageSize);
+  const views = viewsPerImage(o.config, o.train.length, o.stepsPerEpoch);
+  const pool = await FeaturePool.start(pre, await featureWorkers(o.train.length * views + (o.eval?.length ?? 0)));
   try {
     const trained = await train({
+      pool,
       images: o.train,
       labels: o.labels,
       config: o.config,
@@ -94,10 +99,11 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     if (o.eval && o.eval.length > 0) {
       const samples: Array<Promise<void>> = [];
       candidate = await evaluateModel(
-        headPredictor(trained.pretrained, trained.head, o.config.resize),
+        headPredictor(trained.pretrained, trained.head, o.config.resize, pool),
         o.eval,
         o.labels,
         {
+          concurrency: pool.size,
           ...(o.config.evalNumExamples > 0 ? { limit: o.config.evalNumExamples } : {}),
           ...(o.progress ? { progress: o.progress } : {}),
           keep: (e, i) => {
@@ -144,6 +150,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
       totalSeconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    await pool.close();
     await events.close();
   }
 }

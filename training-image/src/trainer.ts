@@ -3,9 +3,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "./backend.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { forEachConcurrently } from "./concurrency.ts";
 import { learningRateAt, type TrainerConfig } from "./config.ts";
 import { DataError, type TrainImage } from "./dataset.ts";
-import { type CachedFeatures, featuresOf } from "./features.ts";
+import { FeaturePool, featureWorkers } from "./feature-pool.ts";
+import type { CachedFeatures } from "./features.ts";
 import { applyHead, chooseSourceChannels, type HeadWeights, headFromPretrained, headWeightNames } from "./head.ts";
 import { decodeImage } from "./image.ts";
 import { detectionLoss } from "./loss.ts";
@@ -29,6 +31,8 @@ export interface TrainOptions {
   checkpointEvery?: number;
   progress?: ProgressSink;
   log?: (line: string) => void;
+  /** Computes the features; by default a pool sized for the job, closed at the end. */
+  pool?: FeaturePool;
   /** Called with each step's losses, e.g. to write TensorBoard scalars. */
   onStep?: (step: number, losses: { total: number; heatmap: number; box: number }, lr: number) => void;
 }
@@ -66,6 +70,20 @@ export function viewsPerImage(config: TrainerConfig, images: number, stepsPerEpo
   return Math.max(1, Math.min(config.maxViewsPerImage, wanted));
 }
 
+/** The head weights that train: those no freeze_variables pattern matches (TF OD API's semantics: re.match). */
+export function trainableWeights(config: TrainerConfig): Array<(typeof headWeightNames)[number]> {
+  const frozen = config.freezeVariables.map((p) => {
+    try {
+      return new RegExp(`^(?:${p})`);
+    } catch {
+      throw new DataError(`train_config.freeze_variables: '${p}' is not a regular expression`);
+    }
+  });
+  const names = headWeightNames.filter((n) => !frozen.some((re) => re.test(`head/${n}`)));
+  if (names.length === 0) throw new DataError("freeze_variables freezes every weight of the head: nothing would train");
+  return names;
+}
+
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const log = o.log ?? (() => {});
   const { config } = o;
@@ -74,29 +92,45 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const pre = await pretrainedFor(config.imageSize);
   const seed = o.seed ?? 1;
 
-  // Decode and cache features; unreadable images are skipped and counted.
+  // Decode and cache features, on every core; unreadable images are skipped and counted.
   const t0 = performance.now();
   const views = viewsPerImage(config, o.images.length, o.stepsPerEpoch);
-  const cache: CachedFeatures[] = [];
   const skipped: Array<{ key: string; reason: string }> = [];
   const total = o.images.length * views;
-  for (const [i, image] of o.images.entries()) {
-    let rgb: Awaited<ReturnType<typeof decodeImage>>;
-    try {
-      rgb = await decodeImage(await image.load());
-    } catch (error) {
-      skipped.push({ key: image.key, reason: (error as Error).message });
-      log(`skipping unreadable image ${image.key}: ${(error as Error).message}`);
-      continue;
-    }
-    for (let v = 0; v < views; v++) {
-      const viewSeed = v === 0 ? undefined : mixSeed(seed, i, v);
-      cache.push(featuresOf(pre, rgb, image.boxes, config.augmentations, viewSeed, config.resize));
-      const done = i * views + v + 1;
-      const elapsed = (performance.now() - t0) / 1000;
-      o.progress?.({ phase: "features", done, total, etaSeconds: (elapsed / done) * (total - done) });
-    }
+  const pool = o.pool ?? (await FeaturePool.start(pre, await featureWorkers(total)));
+  const perImage: Array<CachedFeatures[] | undefined> = [];
+  let done = 0;
+  try {
+    await forEachConcurrently(o.images, pool.size, async (image, i) => {
+      let rgb: Awaited<ReturnType<typeof decodeImage>>;
+      try {
+        rgb = await decodeImage(await image.load());
+      } catch (error) {
+        skipped.push({ key: image.key, reason: (error as Error).message });
+        log(`skipping unreadable image ${image.key}: ${(error as Error).message}`);
+        return;
+      }
+      perImage[i] = await Promise.all(
+        Array.from({ length: views }, async (_, v) => {
+          const job = {
+            image: rgb,
+            boxes: image.boxes,
+            augmentations: config.augmentations,
+            seed: v === 0 ? undefined : mixSeed(seed, i, v),
+            resize: config.resize,
+          };
+          const features = await pool.compute(job);
+          done++;
+          const elapsed = (performance.now() - t0) / 1000;
+          o.progress?.({ phase: "features", done, total, etaSeconds: (elapsed / done) * (total - done) });
+          return features;
+        }),
+      );
+    });
+  } finally {
+    if (!o.pool) await pool.close();
   }
+  const cache = perImage.flatMap((views) => views ?? []);
   if (cache.length === 0) throw new DataError(`none of the ${o.images.length} training images could be read`);
   const featureSeconds = (performance.now() - t0) / 1000;
 
@@ -132,7 +166,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
 
   const t1 = performance.now();
-  const vars = Object.fromEntries(headWeightNames.map((n) => [n, head[n]])) as Record<string, tf.Variable>;
+  const vars = Object.fromEntries(trainableWeights(config).map((n) => [n, head[n]])) as Record<string, tf.Variable>;
   const b = config.batchSize;
   const g = cache[0]!.grid;
   const c = cache[0]!.channels;
