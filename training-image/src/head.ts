@@ -93,6 +93,7 @@ export function disposeHead(head: HeadWeights): void {
 /**
  * Ranks the 80 COCO channels for each class by their mean heat at the classes' object centres
  * (features: cached [g,g,C] maps; centres: per map, [row, col, class]). Returns the best `m` per class.
+ * The COCO head runs at the centres only, in plain JavaScript: a few thousand multiply-adds each.
  */
 export function chooseSourceChannels(
   pre: PretrainedHeads,
@@ -100,25 +101,40 @@ export function chooseSourceChannels(
   numClasses: number,
   m: number,
 ): number[][] {
+  const c = featureChannels;
+  const dw = pre.clsDepthwise.dataSync(); // [3,3,C,1]
+  const pw = pre.clsPointwise.dataSync(); // [1,1,C,80]
+  const bias = pre.clsBias.dataSync(); // [80]
   const sums = Array.from({ length: numClasses }, () => new Float64Array(80));
   const counts = new Array<number>(numClasses).fill(0);
+  const mixed = new Float64Array(c);
   for (const map of maps) {
-    if (map.centres.length === 0) continue;
-    const heat = tf.tidy(() => {
-      const f = tf.tensor4d(map.features, [1, map.grid, map.grid, featureChannels]);
-      const dw = tf.depthwiseConv2d(f, pre.clsDepthwise, 1, "same");
-      return tf.sigmoid(tf.add(tf.conv2d(dw, pre.clsPointwise, 1, "same"), pre.clsBias)).dataSync();
-    });
     for (const [row, col, cls] of map.centres) {
-      const base = (row * map.grid + col) * 80;
-      for (let c = 0; c < 80; c++) sums[cls]![c]! += heat[base + c]!;
+      mixed.fill(0);
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) {
+          const y = row + i - 1;
+          const x = col + j - 1;
+          if (y < 0 || x < 0 || y >= map.grid || x >= map.grid) continue;
+          const f = (y * map.grid + x) * c;
+          const w = (i * 3 + j) * c;
+          for (let ch = 0; ch < c; ch++) mixed[ch]! += map.features[f + ch]! * dw[w + ch]!;
+        }
+      for (let o = 0; o < 80; o++) {
+        let logit = bias[o]!;
+        for (let ch = 0; ch < c; ch++) logit += mixed[ch]! * pw[ch * 80 + o]!;
+        sums[cls]![o]! += 1 / (1 + Math.exp(-logit));
+      }
       counts[cls]!++;
     }
   }
+  // A class without examples takes the channels that fire most at all the other classes' centres.
+  const overall = new Float64Array(80);
+  for (const s of sums) for (let o = 0; o < 80; o++) overall[o]! += s[o]!;
   return sums.map((s, k) => {
-    const order = Array.from({ length: 80 }, (_, c) => c).sort((a, b) => s[b]! - s[a]!);
-    // A class without examples falls back to the channels that fire most for all classes.
-    if (counts[k] === 0) return order.slice(0, m);
-    return order.slice(0, m);
+    const heat = counts[k] === 0 ? overall : s;
+    return Array.from({ length: 80 }, (_, o) => o)
+      .sort((a, b) => heat[b]! - heat[a]!)
+      .slice(0, m);
   });
 }
