@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { ModelClient } from "../functions/src/model-client/model-client.ts";
+import { defaultBatching } from "../local/src/model-server/batcher.ts";
 import { decodeImages } from "../local/src/model-server/image-input.ts";
 import { startModelServer } from "../local/src/model-server/index.ts";
 import { savedModelLoader } from "../local/src/model-server/saved-model-servable.ts";
@@ -88,7 +89,8 @@ async function serve(base: string, batching: boolean) {
     restApiPort: 0,
     host: "127.0.0.1",
     fileSystemPollWaitSeconds: 0,
-    batching: batching ? { maxBatchSize: 8, batchTimeoutMicros: 2000 } : undefined,
+    // num_batch_threads defaults to one model thread per core.
+    batching: batching ? { ...defaultBatching, maxBatchSize: 8, batchTimeoutMicros: 2000 } : undefined,
     log: () => {},
   });
   return { grpcPort: server.grpcPort, restApiPort: server.restPort, stop: () => server.close() };

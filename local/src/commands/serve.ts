@@ -20,8 +20,9 @@ the underscore spellings, e.g. --model_name, are accepted too).
   --rest-api-port N                      REST port (default 8501)
   --host ADDR                            address to listen on (default 0.0.0.0)
   --file-system-poll-wait-seconds N      seconds between polls for new versions; 0 polls once (default 1)
-  --enable-batching                      batch concurrent requests
-  --batching-parameters-file FILE        text-format BatchingParameters (max_batch_size, batch_timeout_micros)
+  --enable-batching                      batch concurrent requests; num_batch_threads model threads run them
+  --batching-parameters-file FILE        text-format BatchingParameters (max_batch_size, batch_timeout_micros,
+                                         num_batch_threads: default one per core, ${defaultBatching.numBatchThreads} here)
   --max-batch-size N                     batching: rows per batch (default ${defaultBatching.maxBatchSize})
   --batch-timeout-micros N               batching: longest wait for a batch to fill (default ${defaultBatching.batchTimeoutMicros})
   --cache-dir DIR                        where s3:// versions are mirrored

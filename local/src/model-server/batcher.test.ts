@@ -37,7 +37,7 @@ function model() {
 
 test("concurrent requests run as one batch and each gets its own rows back", async () => {
   const m = model();
-  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 8, batchTimeoutMicros: patient });
+  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 8, batchTimeoutMicros: patient, numBatchThreads: 1 });
   const results = await Promise.all([
     batcher.submit("s", { x: rows([1, 2]) }),
     batcher.submit("s", { x: rows([3, 4], [5, 6]) }),
@@ -53,19 +53,23 @@ test("concurrent requests run as one batch and each gets its own rows back", asy
 
 test("max_batch_size splits batches; a fixed batch dimension is never batched", async () => {
   const m = model();
-  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 2, batchTimeoutMicros: patient });
+  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 2, batchTimeoutMicros: patient, numBatchThreads: 1 });
   await Promise.all([1, 2, 3, 4, 5].map((i) => batcher.submit("s", { x: rows([i, i]) })));
   assert.deepEqual(m.calls, [2, 2, 1]);
 
   const fixed = model();
-  const unbatched = new Batcher(fixed.run, sig(1), { maxBatchSize: 8, batchTimeoutMicros: patient });
+  const unbatched = new Batcher(fixed.run, sig(1), {
+    maxBatchSize: 8,
+    batchTimeoutMicros: patient,
+    numBatchThreads: 1,
+  });
   await Promise.all([1, 2, 3].map((i) => unbatched.submit("s", { x: rows([i, i]) })));
   assert.deepEqual(fixed.calls, [1, 1, 1]);
 });
 
 test("one bad request fails alone, not its batch-mates", async () => {
   const m = model();
-  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 8, batchTimeoutMicros: patient });
+  const batcher = new Batcher(m.run, sig(-1), { maxBatchSize: 8, batchTimeoutMicros: patient, numBatchThreads: 1 });
   const results = await Promise.allSettled([
     batcher.submit("s", { x: rows([1, 1]) }),
     batcher.submit("s", { x: rows([-1, 1]) }),

@@ -1,17 +1,24 @@
 // Batching of concurrent requests to one servable, as TF Serving's --enable_batching: requests
 // wait up to batch_timeout_micros for others, are concatenated along dimension 0 (when the
 // signature's batch dimension is free and the other dimensions agree) up to max_batch_size rows,
-// run once, and the outputs are split back. One batch runs at a time (TensorFlow.js is single-
-// threaded here); while it runs, the next batch keeps filling.
+// run once, and the outputs are split back. Up to num_batch_threads batches run at once (on as many
+// model threads, see threaded-servable.ts); while they run, the next batch keeps filling.
+import { availableParallelism } from "node:os";
 import { concat0, type HostTensor, shapeString, split0 } from "./host-tensor.ts";
 import type { SignatureSpec } from "./signature.ts";
 
 export interface BatchingParameters {
   maxBatchSize: number;
   batchTimeoutMicros: number;
+  /** Batches run at once, each on a model thread of its own. */
+  numBatchThreads: number;
 }
 
-export const defaultBatching: BatchingParameters = { maxBatchSize: 32, batchTimeoutMicros: 1000 };
+export const defaultBatching: BatchingParameters = {
+  maxBatchSize: 32,
+  batchTimeoutMicros: 1000,
+  numBatchThreads: availableParallelism(),
+};
 
 type Inputs = Record<string, HostTensor>;
 type Outputs = Record<string, HostTensor>;
@@ -42,7 +49,7 @@ function batchKey(inputs: Inputs): string {
 export class Batcher {
   private open: Batch | undefined;
   private readonly closed: Batch[] = [];
-  private running = false;
+  private running = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Sizes of the batches run, for metrics and tests. */
   readonly batchSizes: number[] = [];
@@ -80,7 +87,7 @@ export class Batcher {
   }
 
   private pump(): void {
-    if (this.running) return;
+    if (this.running >= this.params.numBatchThreads) return;
     let batch = this.closed.shift();
     if (!batch && this.open) {
       const waited = (performance.now() - this.open.openedAt) * 1000;
@@ -98,11 +105,12 @@ export class Batcher {
       }
     }
     if (!batch) return;
-    this.running = true;
+    this.running++;
     this.execute(batch).finally(() => {
-      this.running = false;
+      this.running--;
       this.pump();
     });
+    this.pump();
   }
 
   private async execute(batch: Batch): Promise<void> {

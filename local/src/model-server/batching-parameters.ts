@@ -1,5 +1,5 @@
-// TF Serving's --batching_parameters_file: a text-format BatchingParameters. Only the fields that
-// matter to one single-threaded runtime are honoured; the others are accepted and reported.
+// TF Serving's --batching_parameters_file: a text-format BatchingParameters. max_batch_size,
+// batch_timeout_micros and num_batch_threads are honoured; the others are accepted and reported.
 import type { BatchingParameters } from "./batcher.ts";
 import { defaultBatching } from "./batcher.ts";
 
@@ -38,6 +38,11 @@ export function parseBatchingParameters(
       }
       if (name === "max_batch_size") params.maxBatchSize = n;
       else params.batchTimeoutMicros = n;
+    } else if (name === "num_batch_threads") {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`${source}: num_batch_threads must be a positive integer, got '${value}'`);
+      params.numBatchThreads = n;
     } else {
       ignored.push(name!);
     }

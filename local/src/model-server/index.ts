@@ -18,6 +18,7 @@ import { savedModelLoader } from "./saved-model-servable.ts";
 import type { ServableLoader } from "./servable.ts";
 import { ServedModel } from "./served-model.ts";
 import { ServerCore } from "./server-core.ts";
+import { threadedLoader } from "./threaded-servable.ts";
 import { latestOne } from "./version-policy.ts";
 import { fileSystemSource } from "./version-source.ts";
 
@@ -62,7 +63,8 @@ export interface ModelServer {
 
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const loader = options.loader ?? savedModelLoader();
+  const threads = options.batching?.numBatchThreads ?? 1;
+  const loader = options.loader ?? (threads > 1 ? threadedLoader(threads) : savedModelLoader());
   const cacheDir = options.cacheDir ?? join(tmpdir(), "boxloop-model-cache");
   const maxBytes = options.maxRequestBytes ?? 64 * 1024 * 1024;
   const host = options.host ?? "0.0.0.0";
