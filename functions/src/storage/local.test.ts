@@ -32,7 +32,7 @@ test("local: writes are read back at once, reach their files, and leave no tempo
 
 test("local: cached folder listings see every write and delete once it reaches the files", async () => {
   const keys = Array.from({ length: 300 }, (_, i) => `listing/f/${String(i).padStart(3, "0")}.json`);
-  await Promise.all(keys.map((key) => store.put(key, "x", { durable: false })));
+  await Promise.all(keys.map((key) => store.put(key, "x")));
   const all = async () => {
     const out: string[] = [];
     let cursor: string | undefined;
@@ -52,16 +52,50 @@ test("local: cached folder listings see every write and delete once it reaches t
   assert.deepEqual(await all(), keys);
   for (let round = 0; round < 20; round++) {
     const added = `listing/f/new-${round}.json`;
-    await store.put(added, "y", { durable: false });
+    await store.put(added, "y");
     await store.flushed();
     utimesSync(folder, 1000, 1000);
     assert.ok((await all()).includes(added), `round ${round}: ${added} listed`);
-    await store.delete(added, { durable: false });
+    await store.delete(added);
     await store.flushed();
     utimesSync(folder, 1000, 1000);
     assert.ok(!(await all()).includes(added), `round ${round}: ${added} gone`);
     await store.put(`listing/g/${round}/a.json`, "z");
     await store.flushed();
     assert.ok((await all()).includes(`listing/g/${round}/a.json`), `round ${round}: new folder listed`);
+  }
+});
+
+test("local: soft writes live in memory only; durable writes over them, and soft deletes of files, reach the disk", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "boxloop-soft-"));
+  try {
+    const first = new LocalStore(dir);
+    await first.put("leases/a.json", "file");
+    await first.close();
+    const s = new LocalStore(dir);
+    const soft = await s.put("leases/b.json", "soft", { ifNoneMatch: "*", durable: false });
+    assert.equal((await s.get("leases/b.json"))?.etag, soft.etag);
+    assert.deepEqual(
+      (await s.list("leases/")).items.map((i) => i.key),
+      ["leases/a.json", "leases/b.json"],
+    );
+    await s.put("leases/c.json", "soft", { durable: false });
+    await s.put("leases/c.json", "durable");
+    await s.delete("leases/a.json", { durable: false });
+    await s.flushed();
+    assert.deepEqual(readdirSync(join(dir, "leases")).sort(), ["c.json"], "b stays in memory; a's file is removed");
+    await s.delete("leases/b.json", { ifMatch: soft.etag, durable: false });
+    assert.equal(await s.head("leases/b.json"), undefined);
+    await s.put("leases/d.json", "soft", { durable: false });
+    await s.close();
+    const restarted = new LocalStore(dir);
+    assert.deepEqual(
+      (await restarted.list("leases/")).items.map((i) => i.key),
+      ["leases/c.json"],
+      "a restart forgets soft writes",
+    );
+    await restarted.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -4,6 +4,8 @@
 // for all the writes waiting at that moment). The object file is written behind, by a temporary
 // file renamed into place, so no file is ever half-written; until then reads are served from memory.
 // A restart replays whatever a crash left in the journal, before the first request.
+// Soft writes (`durable: false`, e.g. leases) stay in this process's memory and never reach a file:
+// they are gone after a restart, as the port allows, and cost no disk work at all.
 // Conditional writes (If-None-Match: *, If-Match) are atomic: every change of a key is serialized.
 // ETags are the object's modification time in µs and its size; each write picks a new time and
 // stamps it on the file, so an ETag is known before the file is written and changes on every write.
@@ -36,12 +38,13 @@ export interface LocalStoreOptions {
 
 type FileStats = { mtimeNs: bigint; size: bigint; isFile(): boolean };
 
-/** A change acknowledged but not yet in its file: `body` null for a delete. */
+/** A change acknowledged but not yet in its file (or, when `soft`, never to be): `body` null for a delete. */
 interface Pending {
   body: Uint8Array | null;
   micros: bigint;
   seq: number;
   tickets: Ticket[];
+  soft: boolean;
 }
 
 const etag = (micros: bigint, size: number | bigint) => `"${micros.toString(16)}-${size.toString(16)}"`;
@@ -133,9 +136,14 @@ export class LocalStore implements Store {
     for (const segment of segments) await rm(segment, { force: true });
   }
 
-  /** Resolves once every acknowledged write is in its file (not yet synced). */
+  /** Changes on their way to a file. */
+  private get unwritten(): number {
+    return this.toApply.size + this.applying.size;
+  }
+
+  /** Resolves once every acknowledged durable write is in its file (not yet synced). */
   async flushed(): Promise<void> {
-    while (this.pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.unwritten > 0) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   /** Waits for every write to reach its file, then checkpoints and stops the journal. */
@@ -210,7 +218,7 @@ export class LocalStore implements Store {
         options.durable === false
           ? undefined
           : await this.journal.append({ op: "put", key, body: bytes, micros: micros.toString() });
-      this.stage(key, bytes, micros, ticket);
+      this.stage(key, bytes, micros, ticket, options.durable === false);
       return { etag: etag(micros, bytes.byteLength) };
     });
   }
@@ -224,24 +232,30 @@ export class LocalStore implements Store {
         throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
       }
       if (current === undefined) return;
-      const ticket = options.durable === false ? undefined : await this.journal.append({ op: "delete", key });
-      this.stage(key, null, 0n, ticket);
+      const soft = options.durable === false;
+      const ticket = soft ? undefined : await this.journal.append({ op: "delete", key });
+      // A soft delete of what only memory holds leaves nothing to remove from disk.
+      if (soft && this.pending.get(key)?.soft === true && this.statFile(path) === undefined) this.unstage(key);
+      else this.stage(key, null, 0n, ticket, false);
     });
   }
 
   private async backpressure(): Promise<void> {
     const max = this.options.maxPending ?? 50_000;
-    while (this.pending.size >= max) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.unwritten >= max) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
-  private stage(key: string, body: Uint8Array | null, micros: bigint, ticket: Ticket | undefined): void {
+  private stage(key: string, body: Uint8Array | null, micros: bigint, ticket: Ticket | undefined, soft: boolean): void {
     const previous = this.pending.get(key);
     const tickets = [...(previous?.tickets ?? []), ...(ticket === undefined ? [] : [ticket])];
-    this.pending.set(key, { body, micros, seq: ++this.seq, tickets });
+    // Soft only over nothing or another soft change: a durable change on its way to a file still goes.
+    const stays = soft && (previous === undefined || previous.soft);
+    this.pending.set(key, { body, micros, seq: ++this.seq, tickets, soft: stays });
     const dir = key.slice(0, key.lastIndexOf("/") + 1);
     const keys = this.pendingByDir.get(dir);
     if (keys === undefined) this.pendingByDir.set(dir, new Set([key]));
     else keys.add(key);
+    if (stays) return;
     this.toApply.add(key);
     this.kick();
   }

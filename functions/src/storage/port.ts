@@ -22,8 +22,9 @@ export interface PutOptions {
   ifMatch?: string;
   contentType?: string;
   /**
-   * false: the write may be lost if the machine crashes (soft state, such as leases), in exchange
-   * for not waiting for the disk. S3 writes are durable either way. @default true
+   * false: soft state, such as leases: the write may be lost if the machine crashes or the process
+   * restarts, in exchange for no disk work (the local store keeps it in memory only). S3 writes are
+   * durable either way. @default true
    */
   durable?: boolean;
 }
