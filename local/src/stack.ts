@@ -156,7 +156,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     context,
     logDir: join(dataDir, "logs"),
     ...(options.trainerCommand ? { trainerCommand: options.trainerCommand } : {}),
-    ...(options.trainerEnv ? { trainerEnv: options.trainerEnv } : {}),
+    // Retrains compute only their new images' backbone features.
+    trainerEnv: { BOXLOOP_FEATURE_CACHE: join(dataDir, "cache", "features"), ...options.trainerEnv },
     onEvent: log,
   });
   const trainingRuns = workflowTrainingRuns(data, workflow);

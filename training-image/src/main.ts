@@ -7,6 +7,7 @@ import { parseTrainingJob, type TrainingJob, type TrainingMetrics } from "@boxlo
 import { listCheckpoints } from "./checkpoint.ts";
 import { defaultConfig, defaultSteps, trainerConfigFromPipeline, withSteps } from "./config.ts";
 import { DataError, imagesFromTFRecord, requireImages } from "./dataset.ts";
+import { FeatureCache } from "./feature-cache.ts";
 import { barProgress, jsonProgress } from "./progress.ts";
 import { runTraining, summaryOf } from "./run.ts";
 import { NotFoundError, readText, writeBytes } from "./storage.ts";
@@ -22,8 +23,9 @@ options:
   --json        progress and the result as JSON lines on stdout
   --help        this text
 
-env: BOXLOOP_BACKEND=wasm|cpu|tensorflow forces a backend; AWS_* for S3 (AWS_ENDPOINT_URL_S3 for a
-local S3 server).`;
+env: BOXLOOP_BACKEND=wasm|cpu|tensorflow forces a backend; BOXLOOP_FEATURE_CACHE=DIR keeps backbone
+features between runs (boxloop start sets it); BOXLOOP_FEATURE_WORKERS=N sets the feature threads
+(default one per core); AWS_* for S3 (AWS_ENDPOINT_URL_S3 for a local S3 server).`;
 
 export async function runJob(job: TrainingJob, json: boolean): Promise<TrainingMetrics> {
   const log = (line: string) =>
@@ -58,6 +60,7 @@ export async function runJob(job: TrainingJob, json: boolean): Promise<TrainingM
     tensorboardDir: job.tensorboardDir,
     dataHash: job.dataHash,
     serving: job.serving,
+    ...(process.env.BOXLOOP_FEATURE_CACHE ? { featureCache: new FeatureCache(process.env.BOXLOOP_FEATURE_CACHE) } : {}),
     progress: json ? jsonProgress() : barProgress(),
     log,
   });

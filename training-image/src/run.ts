@@ -8,6 +8,7 @@ import type { TrainerConfig } from "./config.ts";
 import type { TrainImage } from "./dataset.ts";
 import { evaluateModel, type ModelEvaluation } from "./evaluation.ts";
 import { exportModel } from "./exporter.ts";
+import type { FeatureCache } from "./feature-cache.ts";
 import { FeaturePool, featureWorkers } from "./feature-pool.ts";
 import { headPredictor, savedModelPredictor } from "./predict.ts";
 import type { ProgressSink } from "./progress.ts";
@@ -26,6 +27,8 @@ export interface RunOptions {
   tensorboardDir?: string;
   stepsPerEpoch?: number;
   seed?: number;
+  /** Keeps backbone features between runs (the loop's retrains); none by default. */
+  featureCache?: FeatureCache;
   dataHash?: string;
   /** A serving SavedModel version dir to evaluate on the same held-out images. */
   serving?: string | null;
@@ -79,6 +82,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   try {
     const trained = await train({
       pool,
+      ...(o.featureCache ? { featureCache: o.featureCache } : {}),
       images: o.train,
       labels: o.labels,
       config: o.config,

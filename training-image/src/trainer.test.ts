@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { listCheckpoints } from "./checkpoint.ts";
 import { defaultConfig } from "./config.ts";
 import { DataError, imagesFromAnnotations, imagesFromExamples, type TrainImage } from "./dataset.ts";
+import { FeatureCache } from "./feature-cache.ts";
 import { train } from "./trainer.ts";
 
 const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
@@ -104,4 +105,41 @@ test("labels missing from the label map and missing image files are clear errors
     ),
     /1 image\(s\) named by the annotations are missing from .*: nope\.jpg/,
   );
+});
+
+test("the feature cache: a second run computes only its new images' views and trains exactly as without it", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "boxloop-feature-cache-"));
+  try {
+    const cache = new FeatureCache(join(dir, "cache"));
+    const cfg = { ...config, maxViewsPerImage: 2, numSteps: 2 };
+    const run = async (names: string[], name: string, featureCache?: FeatureCache) => {
+      const lines: string[] = [];
+      const r = await train({
+        images: raccoonImages(names),
+        labels,
+        config: cfg,
+        modelDir: join(dir, name),
+        log: (l) => lines.push(l),
+        ...(featureCache ? { featureCache } : {}),
+      });
+      return { weights: Array.from(r.head.boxPointwise.dataSync()), lines };
+    };
+    await run(["raccoon-1.jpg", "raccoon-2.jpg"], "first", cache);
+    const withCache = await run(["raccoon-3.jpg", "raccoon-1.jpg", "raccoon-2.jpg"], "second", cache);
+    assert.ok(
+      withCache.lines.some((l) => /4 of 6 views from the feature cache/.test(l)),
+      withCache.lines.join("\n"),
+    );
+    const without = await run(["raccoon-3.jpg", "raccoon-1.jpg", "raccoon-2.jpg"], "plain");
+    assert.deepEqual(withCache.weights, without.weights);
+    // A damaged entry is a miss, not an error.
+    for (const name of await readdir(join(dir, "cache"))) await writeFile(join(dir, "cache", name), "garbage");
+    const damaged = await run(["raccoon-3.jpg", "raccoon-1.jpg", "raccoon-2.jpg"], "damaged", cache);
+    assert.deepEqual(damaged.weights, without.weights);
+    // Over budget, the least recently used entries go.
+    await new FeatureCache(join(dir, "cache"), 1).trim();
+    assert.deepEqual(await readdir(join(dir, "cache")), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

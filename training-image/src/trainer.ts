@@ -1,11 +1,13 @@
 // Training: decode images, cache frozen features per (image, augmented view), fine-tune the head
 // from the COCO detector's own heads, checkpoint, and resume with the step count continuing.
+import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "./backend.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import { learningRateAt, type TrainerConfig } from "./config.ts";
 import { DataError, type TrainImage } from "./dataset.ts";
+import { FeatureCache } from "./feature-cache.ts";
 import { FeaturePool, featureWorkers } from "./feature-pool.ts";
 import type { CachedFeatures } from "./features.ts";
 import { applyHead, chooseSourceChannels, type HeadWeights, headFromPretrained, headWeightNames } from "./head.ts";
@@ -31,6 +33,8 @@ export interface TrainOptions {
   checkpointEvery?: number;
   progress?: ProgressSink;
   log?: (line: string) => void;
+  /** Keeps features between runs (local disk); none by default. */
+  featureCache?: FeatureCache;
   /** Computes the features; by default a pool sized for the job, closed at the end. */
   pool?: FeaturePool;
   /** Called with each step's losses, e.g. to write TensorBoard scalars. */
@@ -70,6 +74,8 @@ export function viewsPerImage(config: TrainerConfig, images: number, stepsPerEpo
   return Math.max(1, Math.min(config.maxViewsPerImage, wanted));
 }
 
+class UnreadableImage extends Error {}
+
 /** The head weights that train: those no freeze_variables pattern matches (TF OD API's semantics: re.match). */
 export function trainableWeights(config: TrainerConfig): Array<(typeof headWeightNames)[number]> {
   const frozen = config.freezeVariables.map((p) => {
@@ -100,37 +106,60 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const pool = o.pool ?? (await FeaturePool.start(pre, await featureWorkers(total)));
   const perImage: Array<CachedFeatures[] | undefined> = [];
   let done = 0;
+  let cached = 0;
   try {
     await forEachConcurrently(o.images, pool.size, async (image, i) => {
-      let rgb: Awaited<ReturnType<typeof decodeImage>>;
+      let bytes: Uint8Array;
+      let rgb: Promise<Awaited<ReturnType<typeof decodeImage>>> | undefined;
       try {
-        rgb = await decodeImage(await image.load());
+        bytes = await image.load();
       } catch (error) {
         skipped.push({ key: image.key, reason: (error as Error).message });
         log(`skipping unreadable image ${image.key}: ${(error as Error).message}`);
         return;
       }
-      perImage[i] = await Promise.all(
-        Array.from({ length: views }, async (_, v) => {
-          const job = {
-            image: rgb,
-            boxes: image.boxes,
-            augmentations: config.augmentations,
-            seed: v === 0 ? undefined : mixSeed(seed, i, v),
-            resize: config.resize,
-          };
-          const features = await pool.compute(job);
-          done++;
-          const elapsed = (performance.now() - t0) / 1000;
-          o.progress?.({ phase: "features", done, total, etaSeconds: (elapsed / done) * (total - done) });
-          return features;
-        }),
-      );
+      // Views are seeded by the image's content, not its place in this run, so that a later run
+      // with more images asks for the same views (and finds them in the feature cache).
+      const digest = createHash("sha256").update(bytes).digest();
+      const imageSeed = digest.readUInt32LE(0);
+      try {
+        perImage[i] = await Promise.all(
+          Array.from({ length: views }, async (_, v) => {
+            const job = {
+              boxes: image.boxes,
+              augmentations: config.augmentations,
+              seed: v === 0 ? undefined : mixSeed(seed, imageSeed, v),
+              resize: config.resize,
+            };
+            const key = FeatureCache.key({ ...job, imageHash: digest.toString("hex"), imageSize: config.imageSize });
+            let features = await o.featureCache?.get(key);
+            if (features === undefined) {
+              rgb ??= decodeImage(bytes).catch((e: Error) => {
+                throw new UnreadableImage(e.message);
+              });
+              features = await pool.compute({ ...job, image: await rgb });
+              await o.featureCache?.put(key, features);
+            } else cached++;
+            done++;
+            const elapsed = (performance.now() - t0) / 1000;
+            o.progress?.({ phase: "features", done, total, etaSeconds: (elapsed / done) * (total - done) });
+            return features;
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof UnreadableImage)) throw error;
+        skipped.push({ key: image.key, reason: (error as Error).message });
+        log(`skipping unreadable image ${image.key}: ${(error as Error).message}`);
+      }
     });
   } finally {
     if (!o.pool) await pool.close();
   }
   const cache = perImage.flatMap((views) => views ?? []);
+  if (o.featureCache) {
+    if (cached > 0) log(`features: ${cached} of ${total} views from the feature cache (${o.featureCache.dir})`);
+    await o.featureCache.trim();
+  }
   if (cache.length === 0) throw new DataError(`none of the ${o.images.length} training images could be read`);
   const featureSeconds = (performance.now() - t0) / 1000;
 
