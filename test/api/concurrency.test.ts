@@ -76,3 +76,23 @@ test("50 annotators, 500 images: one lease per image, every acknowledged answer 
     assert.equal(readFileSync(file, "utf8"), text, `${file} holds the acknowledged answer`);
   }
 });
+
+test("over HTTP, a body over the limit is a 413 whether it has a Content-Length or comes chunked", async () => {
+  const server = await startApi({ dataDir: join(dir, "limits"), adminToken });
+  after(() => server.stop());
+  const url = `${server.url}/api/v1/campaigns/any/tasks:next`;
+  const headers = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+  const big = JSON.stringify({ annotator: "x".repeat(2 * 1024 * 1024) });
+  const sized = await fetch(url, { method: "POST", headers, body: big });
+  assert.equal(sized.status, 413);
+  assert.equal(((await sized.json()) as { error: { field: string } }).error.field, "body");
+  const chunks = new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < 4; i++)
+        controller.enqueue(new TextEncoder().encode(big.slice(i * 600_000, (i + 1) * 600_000)));
+      controller.close();
+    },
+  });
+  const chunked = await fetch(url, { method: "POST", headers, body: chunks, duplex: "half" } as RequestInit);
+  assert.equal(chunked.status, 413);
+});
