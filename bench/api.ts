@@ -4,7 +4,7 @@
 // Goals: ≥ 1,000 answers/s, p99 ≤ 50 ms, ≥ 0.25 of the bare route's throughput.
 // tasks:next leases a new image on every call (5 s leases), so the campaign must hold more images
 // than the run can lease: the status codes are printed to show that no call found none (204).
-// `npm run bench -- api [--images 10000] [--seconds 4] [--connections 100]`
+// `npm run bench -- api [--images 40000] [--seconds 4] [--connections 100]`
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +20,7 @@ import autocannon from "autocannon";
 
 const { values } = parseArgs({
   options: {
-    images: { type: "string", default: "10000" },
+    images: { type: "string", default: "40000" },
     seconds: { type: "string", default: "4" },
     connections: { type: "string", default: "100" },
   },
