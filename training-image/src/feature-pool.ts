@@ -50,6 +50,8 @@ export class FeaturePool {
   private spawn(backend: string): Promise<void> {
     const worker = new Worker(new URL("./feature-worker.mjs", import.meta.url), {
       workerData: { size: this.pre.size },
+      // The entry registers tsx itself; the parent's flags (e.g. --input-type with -e) may not apply to a worker.
+      execArgv: [],
       env: { ...process.env, BOXLOOP_BACKEND: backend },
     });
     this.workers.push(worker);

@@ -15,7 +15,11 @@ interface Ready {
 }
 
 function startWorker(dir: string): Promise<{ worker: Worker; ready: Ready }> {
-  const worker = new Worker(new URL("./servable-worker.mjs", import.meta.url), { workerData: { dir } });
+  const worker = new Worker(new URL("./servable-worker.mjs", import.meta.url), {
+    workerData: { dir },
+    // The entry registers tsx itself; the parent's flags (e.g. --input-type with -e) may not apply to a worker.
+    execArgv: [],
+  });
   return new Promise((resolve, reject) => {
     const onMessage = (m: { ready?: Ready; loadError?: Failure }) => {
       worker.off("message", onMessage);
