@@ -8,7 +8,7 @@ import { test } from "node:test";
 import type { HostTensor } from "@boxloop/local/model-server/host-tensor";
 import { savedModelLoader } from "@boxloop/local/model-server/saved-model-servable";
 import { ServingError } from "@boxloop/local/model-server/serving-error";
-import { threadedLoader } from "@boxloop/local/model-server/threaded-servable";
+import { loadOnThreads, threadedLoader } from "@boxloop/local/model-server/threaded-servable";
 import { writeConvDetector } from "./conv-detector.ts";
 
 const image = (seed: number): HostTensor => ({
@@ -39,6 +39,15 @@ test("a version on two model threads: the in-process answers, requests side by s
         input_tensor: { dtype: "DT_UINT8", shape: [1, 2, 3], values: new Uint8Array(6) },
       }),
       (e: unknown) => e instanceof ServingError && e.code === "INVALID_ARGUMENT",
+    );
+    // A dead model thread fails its call, not the server; with none left, calls are UNAVAILABLE.
+    const threads = await loadOnThreads(join(base, "1"), 1);
+    const stuck = threads.run("serving_default", { input_tensor: inputs[0]! });
+    await threads.threads[0]!.terminate(); // as an out-of-memory kill would
+    await assert.rejects(stuck, (e: unknown) => e instanceof ServingError && e.code === "INTERNAL");
+    await assert.rejects(
+      threads.run("serving_default", { input_tensor: inputs[0]! }),
+      (e: unknown) => e instanceof ServingError && e.code === "UNAVAILABLE",
     );
   } finally {
     threaded.dispose();

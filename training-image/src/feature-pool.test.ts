@@ -10,7 +10,7 @@ import { pretrainedFor } from "./trainer.ts";
 
 const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon", "images");
 
-test("worker threads compute the same features as the main thread; a bad job fails alone", async () => {
+test("worker threads compute the same features as the main thread; a bad job fails alone; a dead worker fails the pool", async () => {
   const config = defaultConfig(1);
   const pre = await pretrainedFor(128);
   const jobs: FeatureJob[] = [];
@@ -41,6 +41,10 @@ test("worker threads compute the same features as the main thread; a bad job fai
     const broken = { ...jobs[0]!, image: { data: new Uint8Array(5), width: 4, height: 4 } };
     await assert.rejects(pool.compute(broken), /size|shape|match/i);
     assert.equal((await pool.compute(jobs[1]!)).features.length, pooled[1]!.features.length);
+    // A worker that dies fails the pool's jobs instead of leaving them waiting.
+    const workers = (pool as unknown as { workers: Array<{ terminate(): Promise<number> }> }).workers;
+    await workers[0]!.terminate();
+    await assert.rejects(Promise.all(jobs.map((job) => pool.compute(job))), /a feature worker failed: it exited/);
   } finally {
     await pool.close();
   }

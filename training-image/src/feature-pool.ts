@@ -36,6 +36,7 @@ export class FeaturePool {
   private readonly workers: Worker[] = [];
   private nextId = 0;
   private failure: Error | undefined;
+  private closing = false;
 
   private constructor(private readonly pre: Pretrained) {}
 
@@ -68,13 +69,18 @@ export class FeaturePool {
         if (reply.error !== undefined) job?.reject(new Error(reply.error));
         else job?.resolve(reply.result!);
       });
-      worker.on("error", (error) => {
-        this.failure = new Error(`a feature worker failed: ${error.message}`);
+      const broken = (reason: string) => {
+        this.failure ??= new Error(`a feature worker failed: ${reason}`);
         for (const job of this.pending.values()) job.reject(this.failure);
         for (const waiter of this.waiting) waiter.fail(this.failure);
         this.pending.clear();
         this.waiting.length = 0;
         fail(this.failure);
+      };
+      worker.on("error", (error) => broken(error.message));
+      // A worker that dies without an error (killed, out of memory) must not leave its job waiting.
+      worker.on("exit", (code) => {
+        if (!this.closing) broken(`it exited with code ${code}`);
       });
     });
   }
@@ -104,6 +110,7 @@ export class FeaturePool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

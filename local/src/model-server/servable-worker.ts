@@ -19,12 +19,12 @@ function transferable(outputs: Record<string, HostTensor>): ArrayBuffer[] {
 
 try {
   const servable = await savedModelLoader()(dir);
-  port.on("message", async ({ id, signatureName, inputs }) => {
+  port.on("message", async ({ signatureName, inputs }) => {
     try {
       const outputs = await servable.run(signatureName, inputs);
-      port.postMessage({ id, outputs }, transferable(outputs));
+      port.postMessage({ outputs }, transferable(outputs));
     } catch (error) {
-      port.postMessage({ id, error: failure(error) });
+      port.postMessage({ error: failure(error) });
     }
   });
   port.postMessage({ ready: { signatures: servable.signatures, signatureDefMap: servable.signatureDefMap() } });

@@ -34,52 +34,70 @@ function startWorker(dir: string): Promise<{ worker: Worker; ready: Ready }> {
   });
 }
 
+/** A servable on worker threads; `threads` are its workers (for tests and diagnostics). */
+export interface ThreadedServable extends Servable {
+  readonly threads: readonly Worker[];
+}
+
 export function threadedLoader(threads: number): ServableLoader {
-  return async (dir) => {
-    const started = await Promise.allSettled(Array.from({ length: threads }, () => startWorker(dir)));
-    const workers = started.flatMap((s) => (s.status === "fulfilled" ? [s.value.worker] : []));
-    const failed = started.find((s) => s.status === "rejected");
-    if (failed) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw failed.reason;
-    }
-    const { ready } = (started[0] as PromiseFulfilledResult<{ ready: Ready }>).value;
-    const idle = [...workers];
-    const waiting: Array<(w: Worker) => void> = [];
-    const pending = new Map<number, { resolve: (o: Outputs) => void; reject: (e: Error) => void }>();
-    let nextId = 0;
-    const release = (w: Worker) => {
-      const next = waiting.shift();
-      if (next) next(w);
-      else idle.push(w);
-    };
-    for (const worker of workers) {
-      worker.on("message", (m: { id: number; outputs?: Outputs; error?: Failure }) => {
-        const call = pending.get(m.id);
-        pending.delete(m.id);
-        release(worker);
-        if (m.error) call?.reject(new ServingError(m.error.code, m.error.message));
-        else call?.resolve(m.outputs!);
+  return (dir) => loadOnThreads(dir, threads);
+}
+
+export async function loadOnThreads(dir: string, threads: number): Promise<ThreadedServable> {
+  const started = await Promise.allSettled(Array.from({ length: threads }, () => startWorker(dir)));
+  const workers = started.flatMap((s) => (s.status === "fulfilled" ? [s.value.worker] : []));
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw failed.reason;
+  }
+  const { ready } = (started[0] as PromiseFulfilledResult<{ ready: Ready }>).value;
+  // Each worker runs one call at a time: it is handed a call only when idle.
+  const live = new Set(workers);
+  const idle = [...workers];
+  const waiting: Array<{ take: (w: Worker) => void; fail: (e: Error) => void }> = [];
+  const running = new Map<Worker, { resolve: (o: Outputs) => void; reject: (e: Error) => void }>();
+  let disposed = false;
+  const release = (w: Worker) => {
+    const next = waiting.shift();
+    if (next) next.take(w);
+    else idle.push(w);
+  };
+  const lost = (worker: Worker, reason: string) => {
+    if (disposed || !live.delete(worker)) return;
+    running.get(worker)?.reject(new ServingError("INTERNAL", `a model thread failed: ${reason}`));
+    running.delete(worker);
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+    if (live.size > 0) return;
+    for (const waiter of waiting.splice(0)) waiter.fail(new ServingError("UNAVAILABLE", "every model thread failed"));
+  };
+  for (const worker of workers) {
+    worker.on("message", (m: { outputs?: Outputs; error?: Failure }) => {
+      const call = running.get(worker);
+      running.delete(worker);
+      release(worker);
+      if (m.error) call?.reject(new ServingError(m.error.code, m.error.message));
+      else call?.resolve(m.outputs!);
+    });
+    worker.on("error", (error) => lost(worker, error.message));
+    worker.on("exit", (code) => lost(worker, `exited with code ${code}`));
+  }
+  return {
+    threads: workers,
+    signatures: ready.signatures,
+    signatureDefMap: () => ready.signatureDefMap,
+    async run(signatureName, inputs) {
+      if (live.size === 0) throw new ServingError("UNAVAILABLE", "every model thread failed");
+      const worker = idle.pop() ?? (await new Promise<Worker>((take, fail) => waiting.push({ take, fail })));
+      return new Promise<Outputs>((resolve, reject) => {
+        running.set(worker, { resolve, reject });
+        worker.postMessage({ signatureName, inputs });
       });
-      worker.on("error", (error) => {
-        for (const call of pending.values()) call.reject(new ServingError("INTERNAL", error.message));
-        pending.clear();
-      });
-    }
-    return {
-      signatures: ready.signatures,
-      signatureDefMap: () => ready.signatureDefMap,
-      async run(signatureName, inputs) {
-        const worker = idle.pop() ?? (await new Promise<Worker>((take) => waiting.push(take)));
-        const id = nextId++;
-        return new Promise<Outputs>((resolve, reject) => {
-          pending.set(id, { resolve, reject });
-          worker.postMessage({ id, signatureName, inputs });
-        });
-      },
-      dispose: () => {
-        for (const w of workers) void w.terminate();
-      },
-    };
+    },
+    dispose: () => {
+      disposed = true;
+      for (const w of workers) void w.terminate();
+    },
   };
 }
