@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { defaultConfig, defaultSteps, withSteps } from "@boxloop/training-image/config";
 import { type AnnotatedImage, imagesFromAnnotations } from "@boxloop/training-image/dataset";
 import { evaluateModel } from "@boxloop/training-image/evaluation";
+import { FeaturePool, featureWorkers } from "@boxloop/training-image/feature-pool";
 import { chooseSourceChannels, headFromPretrained } from "@boxloop/training-image/head";
 import { headPredictor } from "@boxloop/training-image/predict";
 import { cocoAnimals } from "@boxloop/training-image/pretrained";
@@ -60,7 +61,11 @@ const out: Array<Record<string, unknown>> = [];
 {
   const pre = await pretrainedFor(config.imageSize);
   const head = headFromPretrained(pre.heads, [Object.values(cocoAnimals)]);
-  const e = await evaluateModel(headPredictor(pre, head, config.resize), test, labels);
+  const pool = await FeaturePool.start(pre, await featureWorkers(test.length));
+  const e = await evaluateModel(headPredictor(pre, head, config.resize, pool), test, labels, {
+    concurrency: pool.size,
+  });
+  await pool.close();
   const row = { run: "untrained COCO (animals, NMS)", AP50: e.coco.AP50, AP: e.coco.AP, images: 0 };
   out.push(row);
   console.log(JSON.stringify(row));

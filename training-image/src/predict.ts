@@ -7,7 +7,7 @@ import { selectBackend } from "./backend.ts";
 import { type DecodeOptions, type Detections, decodeDetections, defaultDecode } from "./decode.ts";
 import type { FeaturePool } from "./feature-pool.ts";
 import { applyHead, type HeadWeights } from "./head.ts";
-import { contentSize, networkInput, type ResizeMode, type RgbImage } from "./image.ts";
+import { contentSize, type ResizeMode, type RgbImage } from "./image.ts";
 import type { Pretrained } from "./pretrained.ts";
 
 export interface Predictor {
@@ -15,20 +15,15 @@ export interface Predictor {
   dispose(): void;
 }
 
-/** The trained head on the backbone's features, computed by `pool` when given (several images at once). */
+/** The trained head on the backbone's features, which `pool` computes (several images at once if it has threads). */
 export function headPredictor(
   pre: Pretrained,
   head: HeadWeights,
   resize: ResizeMode,
-  pool?: FeaturePool,
+  pool: FeaturePool,
   decode: DecodeOptions = defaultDecode,
 ): Predictor {
   const features = async (image: RgbImage): Promise<tf.Tensor4D> => {
-    if (!pool)
-      return tf.tidy(() => {
-        const x = tf.tensor3d(image.data, [image.height, image.width, 3], "int32");
-        return pre.features(tf.expandDims(networkInput(x, pre.size, resize)) as tf.Tensor4D);
-      });
     const f = await pool.compute({ image, boxes: [], augmentations: [], seed: undefined, resize });
     return tf.tensor4d(f.features, [1, f.grid, f.grid, f.channels]);
   };

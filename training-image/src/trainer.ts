@@ -109,13 +109,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let cached = 0;
   try {
     await forEachConcurrently(o.images, pool.size, async (image, i) => {
+      const skip = (error: Error) => {
+        skipped.push({ key: image.key, reason: error.message });
+        log(`skipping unreadable image ${image.key}: ${error.message}`);
+      };
       let bytes: Uint8Array;
       let rgb: Promise<Awaited<ReturnType<typeof decodeImage>>> | undefined;
       try {
         bytes = await image.load();
       } catch (error) {
-        skipped.push({ key: image.key, reason: (error as Error).message });
-        log(`skipping unreadable image ${image.key}: ${(error as Error).message}`);
+        skip(error as Error);
         return;
       }
       // Views are seeded by the image's content, not its place in this run, so that a later run
@@ -148,8 +151,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         );
       } catch (error) {
         if (!(error instanceof UnreadableImage)) throw error;
-        skipped.push({ key: image.key, reason: (error as Error).message });
-        log(`skipping unreadable image ${image.key}: ${(error as Error).message}`);
+        skip(error);
       }
     });
   } finally {
