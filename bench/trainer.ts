@@ -3,6 +3,7 @@
 // as raccoon, class-agnostic NMS) measured in the same run. Prints AP50/AP, wall time and images/s on
 // each backend (the CPU backend only for a few steps: it is far slower).
 //   npm run bench -- trainer [--seeds 1,2] [--sizes 40,160] [--cpu-steps 2]
+//     [--steps N] [--views N] [--freeze REGEX] [--heatmap-weight W] [--source-channels M] [--lr R]
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -27,6 +28,9 @@ const { values } = parseArgs({
     steps: { type: "string" },
     views: { type: "string" },
     freeze: { type: "string" },
+    "heatmap-weight": { type: "string" },
+    "source-channels": { type: "string" },
+    lr: { type: "string" },
   },
 });
 const seeds = values.seeds.split(",").map(Number);
@@ -54,6 +58,10 @@ if (values.steps) {
   if (config.learningRate.kind === "cosine") config.learningRate.totalSteps = config.numSteps;
 }
 if (values.views) config.maxViewsPerImage = Number(values.views);
+if (values["heatmap-weight"]) config.lossWeights = { ...config.lossWeights, heatmap: Number(values["heatmap-weight"]) };
+if (values["source-channels"]) config.sourceChannels = Number(values["source-channels"]);
+if (values.lr && config.learningRate.kind === "cosine")
+  config.learningRate = { ...config.learningRate, base: Number(values.lr), warmupRate: Number(values.lr) };
 if (values.freeze !== undefined) config.freezeVariables = values.freeze ? values.freeze.split(",") : [];
 const out: Array<Record<string, unknown>> = [];
 
