@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
+import { importFromPath } from "../functions/src/formats/index.ts";
 import { ModelClient } from "../functions/src/model-client/model-client.ts";
 import { defaultBatching } from "../local/src/model-server/batcher.ts";
 import { decodeImages } from "../local/src/model-server/image-input.ts";
@@ -18,7 +19,7 @@ import { savedModelLoader } from "../local/src/model-server/saved-model-servable
 import { latestOne } from "../local/src/model-server/version-policy.ts";
 import { writeConvDetector } from "../test/model-server/conv-detector.ts";
 import { defaultConfig } from "../training-image/src/config.ts";
-import { type AnnotatedImage, imagesFromAnnotations } from "../training-image/src/dataset.ts";
+import { imagesFromAnnotations } from "../training-image/src/dataset.ts";
 import { runTraining } from "../training-image/src/run.ts";
 
 const { values: args } = parseArgs({
@@ -119,15 +120,9 @@ console.log(`image: 640×480 JPEG, ${jpeg.length} bytes; ${requests} requests pe
 async function trainerExport(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "bench-ms-detector-"));
   const images = join(raccoon, "..");
-  const annotations = (await readFile(join(images, "..", "data", "train_labels.csv"), "utf8")).trim().split("\n");
-  const byName = new Map<string, AnnotatedImage>();
-  for (const row of annotations.slice(1, 30)) {
-    const [name, w, h, label, x0, y0, x1, y1] = row.split(",");
-    const img = byName.get(name!) ?? { fileName: name!, width: Number(w), height: Number(h), boxes: [] };
-    img.boxes.push({ label: label!, xmin: Number(x0), ymin: Number(y0), xmax: Number(x1), ymax: Number(y1) });
-    byName.set(name!, img);
-  }
-  const train = (await imagesFromAnnotations([...byName.values()], images, ["raccoon"])).slice(0, 8);
+  const csv = join(images, "..", "data", "train_labels.csv");
+  const annotated = (await importFromPath(csv, { imagesDir: images })).dataset.images.slice(0, 8);
+  const train = await imagesFromAnnotations(annotated, images, ["raccoon"]);
   const config = { ...defaultConfig(1), numSteps: 2 };
   await runTraining({
     train,

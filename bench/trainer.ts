@@ -3,14 +3,15 @@
 // as raccoon, class-agnostic NMS) measured in the same run. Prints AP50/AP, wall time and images/s on
 // each backend (the CPU backend only for a few steps: it is far slower).
 //   npm run bench -- trainer [--seeds 1,2] [--sizes 40,160] [--cpu-steps 2]
-//     [--steps N] [--views N] [--freeze REGEX] [--heatmap-weight W] [--source-channels M] [--lr R]
+//     [--steps N] [--views N] [--freeze REGEX] [--source-channels M] [--lr R]
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { importFromPath } from "@boxloop/functions/formats/index";
 import { defaultConfig, defaultSteps, withSteps } from "@boxloop/training-image/config";
-import { type AnnotatedImage, imagesFromAnnotations } from "@boxloop/training-image/dataset";
+import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
 import { evaluateModel } from "@boxloop/training-image/evaluation";
 import { FeaturePool, featureWorkers } from "@boxloop/training-image/feature-pool";
 import { chooseSourceChannels, headFromPretrained } from "@boxloop/training-image/head";
@@ -28,7 +29,6 @@ const { values } = parseArgs({
     steps: { type: "string" },
     views: { type: "string" },
     freeze: { type: "string" },
-    "heatmap-weight": { type: "string" },
     "source-channels": { type: "string" },
     lr: { type: "string" },
   },
@@ -36,17 +36,9 @@ const { values } = parseArgs({
 const seeds = values.seeds.split(",").map(Number);
 const sizes = values.sizes.split(",").map(Number);
 
-async function readCsv(file: string): Promise<AnnotatedImage[]> {
-  const rows = (await readFile(join(raccoon, "data", file), "utf8")).trim().split("\n").slice(1);
-  const byName = new Map<string, AnnotatedImage>();
-  for (const row of rows) {
-    const [name, w, h, label, x0, y0, x1, y1] = row.split(",");
-    const img = byName.get(name!) ?? { fileName: name!, width: Number(w), height: Number(h), boxes: [] };
-    img.boxes.push({ label: label!, xmin: Number(x0), ymin: Number(y0), xmax: Number(x1), ymax: Number(y1) });
-    byName.set(name!, img);
-  }
-  return [...byName.values()];
-}
+/** Raccoon's CSV annotations, through boxloop's own CSV importer. */
+const readCsv = async (file: string) =>
+  (await importFromPath(join(raccoon, "data", file), { imagesDir: join(raccoon, "images") })).dataset.images;
 
 const labels = ["raccoon"];
 const images = join(raccoon, "images");
@@ -58,7 +50,6 @@ if (values.steps) {
   if (config.learningRate.kind === "cosine") config.learningRate.totalSteps = config.numSteps;
 }
 if (values.views) config.maxViewsPerImage = Number(values.views);
-if (values["heatmap-weight"]) config.lossWeights = { ...config.lossWeights, heatmap: Number(values["heatmap-weight"]) };
 if (values["source-channels"]) config.sourceChannels = Number(values["source-channels"]);
 if (values.lr && config.learningRate.kind === "cosine")
   config.learningRate = { ...config.learningRate, base: Number(values.lr), warmupRate: Number(values.lr) };

@@ -6,10 +6,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { importFromPath } from "@boxloop/functions/formats/index";
 import { TfjsSignatureRunner } from "@boxloop/proto/graph-to-tfjs";
 import { metaGraphWithTags, readSavedModel } from "@boxloop/proto/saved-model-reader";
 import { defaultConfig } from "@boxloop/training-image/config";
-import { type AnnotatedImage, imagesFromAnnotations } from "@boxloop/training-image/dataset";
+import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
 import { exportModel } from "@boxloop/training-image/exporter";
 import { decodeImage } from "@boxloop/training-image/image";
 import { train } from "@boxloop/training-image/trainer";
@@ -18,16 +19,9 @@ import { referee } from "../support/referee.ts";
 
 const raccoon = join(import.meta.dirname, "..", "..", "..", "shared", "datasets", "raccoon");
 
-async function csv(file: string): Promise<AnnotatedImage[]> {
-  const byName = new Map<string, AnnotatedImage>();
-  for (const row of (await readFile(join(raccoon, "data", file), "utf8")).trim().split("\n").slice(1)) {
-    const [name, w, h, label, x0, y0, x1, y1] = row.split(",");
-    const img = byName.get(name!) ?? { fileName: name!, width: Number(w), height: Number(h), boxes: [] };
-    img.boxes.push({ label: label!, xmin: Number(x0), ymin: Number(y0), xmax: Number(x1), ymax: Number(y1) });
-    byName.set(name!, img);
-  }
-  return [...byName.values()];
-}
+/** Raccoon's CSV annotations, through boxloop's own CSV importer. */
+const csv = async (file: string) =>
+  (await importFromPath(join(raccoon, "data", file), { imagesDir: join(raccoon, "images") })).dataset.images;
 
 const python = `
 import json, sys, numpy as np, tensorflow as tf

@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { importFromPath } from "@boxloop/functions/formats/index";
 import { defaultConfig } from "@boxloop/training-image/config";
-import { type AnnotatedImage, imagesFromAnnotations } from "@boxloop/training-image/dataset";
+import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
 import { exportModel } from "@boxloop/training-image/exporter";
 import { train } from "@boxloop/training-image/trainer";
 import { labelMapFromBoxloopJson } from "../../functions/src/model-client/detections.ts";
@@ -23,18 +24,10 @@ import {
   tempDir,
 } from "./harness.ts";
 
-async function trainCsv(limit: number): Promise<AnnotatedImage[]> {
-  const byName = new Map<string, AnnotatedImage>();
-  for (const row of (await readFile(join(raccoonDir, "data", "train_labels.csv"), "utf8"))
-    .trim()
-    .split("\n")
-    .slice(1)) {
-    const [name, w, h, label, x0, y0, x1, y1] = row.split(",");
-    const img = byName.get(name!) ?? { fileName: name!, width: Number(w), height: Number(h), boxes: [] };
-    img.boxes.push({ label: label!, xmin: Number(x0), ymin: Number(y0), xmax: Number(x1), ymax: Number(y1) });
-    byName.set(name!, img);
-  }
-  return [...byName.values()].slice(0, limit);
+/** The first `limit` of raccoon's training images, through boxloop's own CSV importer. */
+async function trainCsv(limit: number) {
+  const csv = join(raccoonDir, "data", "train_labels.csv");
+  return (await importFromPath(csv, { imagesDir: join(raccoonDir, "images") })).dataset.images.slice(0, limit);
 }
 
 const python = `
