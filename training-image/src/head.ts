@@ -3,7 +3,7 @@
 // (left, top, right, bottom) from each cell's corner in input pixels.
 import * as tf from "@tensorflow/tfjs-core";
 import { featureChannels, type PretrainedHeads } from "./pretrained.ts";
-import { separableConv } from "./separable-conv.ts";
+import { separableConvs } from "./separable-conv.ts";
 
 export interface HeadWeights {
   clsDepthwise: tf.Variable; // [3,3,C,1]
@@ -77,11 +77,16 @@ export function checkFeatureChannels(features: tf.Tensor4D): void {
 
 export function applyHead(head: HeadWeights, features: tf.Tensor4D): HeadOutput {
   return tf.tidy(() => {
-    const all = separableConv(features, head.clsDepthwise, head.clsPointwise, head.clsBias);
-    const [b, h, w, km] = all.shape;
+    const all = separableConvs(features, [
+      { depthwise: head.clsDepthwise, pointwise: head.clsPointwise, bias: head.clsBias },
+      { depthwise: head.boxDepthwise, pointwise: head.boxPointwise, bias: head.boxBias },
+    ]);
+    const [b, h, w, channels] = all.shape;
+    const km = channels - 4;
     const m = head.channelsPerClass;
-    const logits = m === 1 ? all : (tf.max(tf.reshape(all, [b, h, w, km / m, m]), 4) as tf.Tensor4D);
-    const distances = separableConv(features, head.boxDepthwise, head.boxPointwise, head.boxBias);
+    const cls = tf.slice(all, [0, 0, 0, 0], [b, h, w, km]) as tf.Tensor4D;
+    const logits = m === 1 ? cls : (tf.max(tf.reshape(cls, [b, h, w, km / m, m]), 4) as tf.Tensor4D);
+    const distances = tf.slice(all, [0, 0, 0, km], [b, h, w, 4]) as tf.Tensor4D;
     return { logits, distances };
   });
 }

@@ -1,54 +1,57 @@
-// A 3×3 depthwise conv ("same", stride 1) then a 1×1 conv with bias: the head's two branches. Its
-// gradient is written out for the weights only (the features are frozen), as matmuls, because the
-// depthwise filter gradient as a kernel is the slowest part of a training step on WASM.
+// The head's branches: each a 3×3 depthwise conv ("same", stride 1) then a 1×1 conv with bias, all on
+// the same frozen features. Their gradient is written out for the weights only, as one matmul over
+// the features for all branches together: on WASM (XNNPACK) a matmul packs its right-hand operand
+// afresh for every new tensor, ~190 ms for a batch of 8 feature maps, so the features are the left
+// operand and the narrow shifted gradients the right one, once for all branches and weights.
 //
 // With x padded by one cell and flattened to rows q of a [Q, C] matrix X, tap (i, j) reads row q + o
-// for o = i·(W+2) + j. The depthwise output's gradient is dz·Wpᵀ, so
-//   dWd[tap, c] = Σ_k Wp[c, k] · Σ_r X[r, c] · dz[r − o_tap, k]
-// which is one [9K, Q]·[Q, C] matmul over dz shifted by each tap's offset (K = the 1×1 conv's outputs,
-// a handful in a detection head), instead of nine passes over the wide features.
+// for o = i·(W+2) + j, so the depthwise output is y[q] = Σ_tap Wd[tap]·X[q + o_tap]. With
+//   G[tap, k, c] = Σ_r X[r, c] · dz[r − o_tap, k]
+// (one matmul over dz shifted by each tap's offset, K = all branches' 1×1 outputs):
+//   dWd[tap, c] = Σ_k Wp[c, k] · G[tap, k, c]      (the depthwise output's gradient is dz·Wpᵀ)
+//   dWp[c, k]   = Σ_tap Wd[tap, c] · G[tap, k, c]  (dWp = yᵀ·dz, and y is a sum over taps)
 import * as tf from "@tensorflow/tfjs-core";
 
-export function separableConv(
-  x: tf.Tensor4D,
-  depthwise: tf.Variable,
-  pointwise: tf.Variable,
-  bias: tf.Variable,
-): tf.Tensor4D {
+export interface SeparableBranch {
+  depthwise: tf.Tensor; // [3,3,C,1]
+  pointwise: tf.Tensor; // [1,1,C,K]
+  bias: tf.Tensor; // [K]
+}
+
+/** Every branch's output, concatenated along channels in branch order: [B,H,W,ΣK]. */
+export function separableConvs(x: tf.Tensor4D, branches: SeparableBranch[]): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
-  const k = pointwise.shape[3]!;
+  const widths = branches.map((br) => br.pointwise.shape[3]!);
+  const starts = widths.map((_, i) => widths.slice(0, i).reduce((s, k) => s + k, 0));
+  const total = widths.reduce((s, k) => s + k, 0);
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [dw, pw, bs, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.GradSaveFunc];
+    const save = args.pop() as tf.GradSaveFunc;
+    const weights = args as tf.Tensor[]; // depthwise, pointwise, bias of each branch
     const xp = tf.pad(x, [
       [0, 0],
       [1, 1],
       [1, 1],
       [0, 0],
     ]) as tf.Tensor4D;
-    const y = tf.depthwiseConv2d(xp, dw, 1, "valid");
-    save([xp, y, pw]);
-    const value = tf.add(tf.conv2d(y, pw, 1, "same"), bs) as tf.Tensor4D;
+    save([xp, ...weights]); // saved, since the caller's tidy may dispose weights it built (e.g. by concat)
+    const outs = branches.map((_, i) => {
+      const [dw, pw, bias] = weights.slice(3 * i, 3 * i + 3) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
+      return tf.add(tf.conv2d(tf.depthwiseConv2d(xp, dw, 1, "valid"), pw, 1, "same"), bias);
+    });
+    const value = (outs.length === 1 ? outs[0]! : tf.concat(outs, 3)) as tf.Tensor4D;
     return {
       value,
       gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xpSaved, ySaved, pwSaved] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-        const dz2 = tf.reshape(dz, [-1, k]);
-        // 1×1 conv: dWp = yᵀ·dz, computed as (dzᵀ·y)ᵀ so that only the narrow dz is transposed.
-        const dPw = tf.reshape(tf.transpose(tf.matMul(tf.transpose(dz2), tf.reshape(ySaved, [-1, c]))), [1, 1, c, k]);
-        const dBias = tf.sum(dz2, 0);
-        // dzᵀ placed at each output's top-left tap in the padded grid, then shifted right by each offset
-        // (rows of the transposed form are contiguous, so stacking the nine is a plain copy).
         const rows = b * (h + 2) * (w + 2);
-        const placed = tf.transpose(
-          tf.reshape(
-            tf.pad(dz, [
-              [0, 0],
-              [0, 2],
-              [0, 2],
-              [0, 0],
-            ]),
-            [rows, k],
-          ),
+        // dz placed at each output's top-left tap in the padded grid, then shifted down by each offset.
+        const placed = tf.reshape(
+          tf.pad(dz, [
+            [0, 0],
+            [0, 2],
+            [0, 2],
+            [0, 0],
+          ]),
+          [rows, total],
         );
         const shifted: tf.Tensor[] = [];
         for (let i = 0; i < 3; i++)
@@ -59,20 +62,30 @@ export function separableConv(
                 ? placed
                 : tf.slice(
                     tf.pad(placed, [
-                      [0, 0],
                       [o, 0],
+                      [0, 0],
                     ]),
                     [0, 0],
-                    [k, rows],
+                    [rows, total],
                   ),
             );
           }
-        const g = tf.matMul(tf.concat(shifted, 0), tf.reshape(xpSaved, [rows, c])); // [9K, C]
-        const pwT = tf.reshape(tf.transpose(tf.reshape(pwSaved, [c, k])), [1, k, c]);
-        const dDw = tf.reshape(tf.sum(tf.mul(tf.reshape(g, [9, k, c]), pwT), 1), [3, 3, c, 1]);
-        return [dDw, dPw, dBias];
+        const [xpSaved, ...kept] = saved as [tf.Tensor, ...tf.Tensor[]];
+        // Gᵀ = Xᵀ·Sᵀ: the matmul packs its right operand, [Q, 9K], narrower than the features.
+        const gT = tf.matMul(tf.transpose(tf.reshape(xpSaved, [rows, c])), tf.concat(shifted, 1)); // [C, 9K]
+        const g = tf.transpose(tf.reshape(gT, [c, 9, total]), [1, 2, 0]); // [9, K, C]
+        const dBias = tf.sum(tf.reshape(dz, [-1, total]), 0);
+        return branches.flatMap((_, i) => {
+          const [dw, pw] = kept.slice(3 * i, 3 * i + 2) as [tf.Tensor, tf.Tensor];
+          const k = widths[i]!;
+          const gi = tf.slice(g, [0, starts[i]!, 0], [9, k, c]);
+          const pwT = tf.reshape(tf.transpose(tf.reshape(pw, [c, k])), [1, k, c]);
+          const dDw = tf.reshape(tf.sum(tf.mul(gi, pwT), 1), [3, 3, c, 1]);
+          const dPw = tf.reshape(tf.transpose(tf.sum(tf.mul(gi, tf.reshape(dw, [9, 1, c])), 0)), [1, 1, c, k]);
+          return [dDw, dPw, tf.slice(dBias, [starts[i]!], [k])];
+        });
       },
     };
   });
-  return op(depthwise, pointwise, bias) as tf.Tensor4D;
+  return op(...branches.flatMap((br) => [br.depthwise, br.pointwise, br.bias])) as tf.Tensor4D;
 }
