@@ -6,11 +6,11 @@
 //     [--steps N] [--views N] [--freeze REGEX] [--source-channels M] [--lr R]
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { importFromPath } from "@boxloop/functions/formats/index";
-import { defaultConfig, defaultSteps, withSteps } from "@boxloop/training-image/config";
+import { defaultConfig, sizedFor, type TrainerConfig, withSteps } from "@boxloop/training-image/config";
 import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
 import { evaluateModel } from "@boxloop/training-image/evaluation";
 import { FeaturePool, featureWorkers } from "@boxloop/training-image/feature-pool";
@@ -45,15 +45,17 @@ const images = join(raccoon, "images");
 const trainAll = await imagesFromAnnotations(await readCsv("train_labels.csv"), images, labels);
 const test = await imagesFromAnnotations(await readCsv("test_labels.csv"), images, labels);
 const config = defaultConfig(1);
-if (values.steps) {
-  config.numSteps = Number(values.steps);
-  if (config.learningRate.kind === "cosine") config.learningRate.totalSteps = config.numSteps;
-}
-if (values.views) config.maxViewsPerImage = Number(values.views);
 if (values["source-channels"]) config.sourceChannels = Number(values["source-channels"]);
 if (values.lr && config.learningRate.kind === "cosine")
   config.learningRate = { ...config.learningRate, base: Number(values.lr), warmupRate: Number(values.lr) };
 if (values.freeze !== undefined) config.freezeVariables = values.freeze ? values.freeze.split(",") : [];
+/** The trainer's defaults for n images (steps and views), then what the flags set. */
+function configFor(n: number): TrainerConfig {
+  let c = sizedFor(config, n);
+  if (values.steps) c = withSteps(c, Number(values.steps));
+  if (values.views) c = { ...c, maxViewsPerImage: Number(values.views) };
+  return c;
+}
 const out: Array<Record<string, unknown>> = [];
 
 // The floor: the untrained COCO detector, all 10 animal channels as raccoon (max), same decode + NMS.
@@ -75,12 +77,13 @@ const floor = out[0] as { AP50: number; AP: number };
 for (const n of sizes) {
   for (const seed of seeds) {
     const dir = await mkdtemp(join(tmpdir(), "boxloop-bench-trainer-"));
+    const cfg = configFor(n);
     const t0 = performance.now();
     const r = await runTraining({
       train: trainAll.slice(0, n),
       eval: test,
       labels,
-      config: values.steps ? config : withSteps(config, defaultSteps(n)),
+      config: cfg,
       modelDir: join(dir, "model"),
       exportDir: join(dir, "export"),
       modelName: "raccoon",
@@ -97,6 +100,7 @@ for (const n of sizes) {
       ratioAP50: r.candidate!.coco.AP50 / floor.AP50,
       ratioAP: r.candidate!.coco.AP / floor.AP,
       steps: r.step,
+      views: cfg.maxViewsPerImage,
       backend: r.backend,
       featureSeconds: Number(r.featureSeconds.toFixed(1)),
       trainSeconds: Number(r.trainSeconds.toFixed(1)),
@@ -115,10 +119,10 @@ for (const n of sizes) {
 const cpuSteps = Number(values["cpu-steps"]);
 if (cpuSteps > 0) {
   const script = `
-    import { defaultConfig, defaultSteps, withSteps } from "@boxloop/training-image/config";
+    import { defaultConfig, sizedFor, type TrainerConfig, withSteps } from "@boxloop/training-image/config";
     import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
     import { train } from "@boxloop/training-image/trainer";
-    import { mkdtempSync } from "node:fs"; import { tmpdir } from "node:os"; import { join } from "node:path";
+    import { mkdtempSync } from "node:fs"; import { availableParallelism, loadavg, tmpdir } from "node:os"; import { join } from "node:path";
     const ann = JSON.parse(process.env.ANN);
     const images = await imagesFromAnnotations(ann, process.env.IMAGES, ["raccoon"]);
     const config = { ...defaultConfig(1), numSteps: ${cpuSteps}, maxViewsPerImage: 1 };
@@ -139,7 +143,7 @@ if (cpuSteps > 0) {
   console.log(JSON.stringify(row));
 }
 
-console.log("\nrun | seed | AP50 | AP | steps | features s | train s | retrain s | img/s | backend");
+console.log("\nrun | seed | AP50 | AP | steps | views | features s | train s | retrain s | img/s | backend");
 for (const r of out)
   console.log(
     [
@@ -148,6 +152,7 @@ for (const r of out)
       r.AP50 ?? "",
       r.AP ?? "",
       r.steps ?? "",
+      r.views ?? "",
       r.featureSeconds ?? "",
       r.trainSeconds ?? "",
       r.retrainSeconds ?? "",
@@ -157,4 +162,4 @@ for (const r of out)
       .map((v) => (typeof v === "number" ? Number(v.toFixed(3)) : v))
       .join(" | "),
   );
-console.log("(the machine's 2 cores are shared with other work: timings are slower than on an idle machine)");
+console.log(`load average over the last minute: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { defaultConfig, defaultSteps, learningRateAt, trainerConfigFromPipeline, withSteps } from "./config.ts";
+import { defaultConfig, learningRateAt, sizedFor, trainerConfigFromPipeline, withSteps } from "./config.ts";
 
 const raccoonConfig = join(
   import.meta.dirname,
@@ -73,8 +73,17 @@ test("optimizers and learning-rate schedules", () => {
 
 test("the default config follows the labels and the number of images", () => {
   assert.equal(defaultConfig(3).numClasses, 3);
-  assert.equal(defaultSteps(10), 100);
-  assert.equal(defaultSteps(160), 400);
+  for (const [images, steps, views] of [
+    [10, 100, 2],
+    [40, 100, 2],
+    [80, 333, 3],
+    [160, 800, 6],
+    [1000, 5700, 6],
+  ] as const) {
+    const sized = sizedFor(defaultConfig(1), images);
+    assert.deepEqual([sized.numSteps, sized.maxViewsPerImage], [steps, views], `${images} images`);
+    assert.equal(sized.learningRate.kind === "cosine" && sized.learningRate.totalSteps, steps);
+  }
   const c = withSteps(defaultConfig(1), 400);
   assert.equal(c.numSteps, 400);
   assert.equal(c.learningRate.kind === "cosine" && c.learningRate.totalSteps, 400);

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { parseTrainingJob, type TrainingJob, type TrainingMetrics } from "@boxloop/proto/training-job";
 import { listCheckpoints } from "./checkpoint.ts";
-import { defaultConfig, defaultSteps, trainerConfigFromPipeline, withSteps } from "./config.ts";
+import { defaultConfig, sizedFor, trainerConfigFromPipeline, withSteps } from "./config.ts";
 import { DataError, imagesFromTFRecord, requireImages } from "./dataset.ts";
 import { FeatureCache } from "./feature-cache.ts";
 import { barProgress, jsonProgress } from "./progress.ts";
@@ -40,7 +40,7 @@ export async function runJob(job: TrainingJob, json: boolean): Promise<TrainingM
   requireImages(train, "the training set");
   let config = parsed.config;
   if (job.numSteps !== undefined) config = withSteps(config, job.numSteps);
-  else if (!job.pipelineConfig) config = withSteps(config, defaultSteps(train.length));
+  else if (!job.pipelineConfig) config = sizedFor(config, train.length);
   // A job is one retrain of the loop: its steps come on top of the checkpoint it resumes from. (In
   // TF OD API's sense num_steps counts from zero, so every retrain after the first would train nothing.)
   const resumedAt = (await listCheckpoints(job.modelDir)).at(-1)?.step ?? 0;

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { detectFormat, FormatError, importFromPath } from "@boxloop/functions/formats/index";
-import { defaultConfig, defaultSteps, trainerConfigFromPipeline, withSteps } from "@boxloop/training-image/config";
+import { defaultConfig, sizedFor, trainerConfigFromPipeline, withSteps } from "@boxloop/training-image/config";
 import { DataError, imagesFromAnnotations, imagesFromTFRecord, type TrainImage } from "@boxloop/training-image/dataset";
 import { barProgress, jsonProgress } from "@boxloop/training-image/progress";
 import { runTraining, summaryOf } from "@boxloop/training-image/run";
@@ -87,7 +87,7 @@ export const command: Command = {
       for (const w of parsed.warnings) log(`${values.config}: ${w.message}`);
       let config = parsed.config;
       if (values["num-steps"] !== undefined) config = withSteps(config, positiveInt(values, "num-steps"));
-      else if (!values.config) config = withSteps(config, defaultSteps(train.images.length));
+      else if (!values.config) config = sizedFor(config, train.images.length);
       const hash = createHash("sha256");
       for (const img of train.images) hash.update(img.key).update(JSON.stringify(img.boxes));
       const result = await runTraining({
