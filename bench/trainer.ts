@@ -119,10 +119,10 @@ for (const n of sizes) {
 const cpuSteps = Number(values["cpu-steps"]);
 if (cpuSteps > 0) {
   const script = `
-    import { defaultConfig, sizedFor, type TrainerConfig, withSteps } from "@boxloop/training-image/config";
+    import { defaultConfig } from "@boxloop/training-image/config";
     import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
     import { train } from "@boxloop/training-image/trainer";
-    import { mkdtempSync } from "node:fs"; import { availableParallelism, loadavg, tmpdir } from "node:os"; import { join } from "node:path";
+    import { mkdtempSync } from "node:fs"; import { tmpdir } from "node:os"; import { join } from "node:path";
     const ann = JSON.parse(process.env.ANN);
     const images = await imagesFromAnnotations(ann, process.env.IMAGES, ["raccoon"]);
     const config = { ...defaultConfig(1), numSteps: ${cpuSteps}, maxViewsPerImage: 1 };

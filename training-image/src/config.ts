@@ -59,10 +59,6 @@ export function defaultConfig(numClasses: number): TrainerConfig {
 }
 
 /**
- * Steps for the default config: 100 for up to 40 images, then 2.5 per image (about five passes over two
- * cached views each): on raccoon, 160 images gave AP 0.540 after 100 steps and 0.574 after 400.
- */
-/**
  * Steps and cached views per image for `images` training images, where no pipeline.config sets them:
  * 100 steps and 2 views up to 40 images (a retrain on 40 stays under a minute on 2 cores), then both
  * grow with the data, to 800 steps and 6 views at 160 (raccoon: AP50 0.888 → 0.90, docs/trainer.md);
