@@ -200,17 +200,9 @@ test("a trained model's detections on raccoon's 40 test images: equal to pycocot
       labels,
       {
         concurrency: pool.size,
-        keep: ({ image, detections: d }, i) => {
+        keep: ({ image, pixelDetections }, i) => {
           assert.deepEqual([image.width, image.height], [base.sizes[i]!.width, base.sizes[i]!.height]);
-          for (let n = 0; n < d.count; n++)
-            detections[i]!.push({
-              label: "raccoon",
-              score: d.scores[n]!,
-              ymin: d.boxes[4 * n]! * image.height,
-              xmin: d.boxes[4 * n + 1]! * image.width,
-              ymax: d.boxes[4 * n + 2]! * image.height,
-              xmax: d.boxes[4 * n + 3]! * image.width,
-            });
+          detections[i] = pixelDetections;
         },
       },
     );

@@ -18,6 +18,8 @@ export interface EvaluatedImage {
   key: string;
   image: RgbImage;
   detections: Detections;
+  /** The same detections in the image's pixels, as the metrics saw them. */
+  pixelDetections: Detection[];
 }
 
 function toPixels(labels: string[], boxes: NormBox[], w: number, h: number) {
@@ -72,7 +74,7 @@ export async function evaluateModel(
       });
     }
     evaluated[i] = { id: item.key, groundTruth: toPixels(labels, item.boxes, rgb.width, rgb.height), detections };
-    options.keep?.({ key: item.key, image: rgb, detections: d }, i);
+    options.keep?.({ key: item.key, image: rgb, detections: d, pixelDetections: detections }, i);
     options.progress?.({ phase: "eval", done: ++done, total: list.length });
   });
   const evalImages = evaluated.filter((e) => e !== undefined);

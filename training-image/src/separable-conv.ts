@@ -33,12 +33,12 @@ export function separableConvs(x: tf.Tensor4D, branches: SeparableBranch[]): tf.
       [1, 1],
       [0, 0],
     ]) as tf.Tensor4D;
-    save([xp, ...weights]); // saved, since the caller's tidy may dispose weights it built (e.g. by concat)
+    save([xp, ...weights]);
     const outs = branches.map((_, i) => {
       const [dw, pw, bias] = weights.slice(3 * i, 3 * i + 3) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
       return tf.add(tf.conv2d(tf.depthwiseConv2d(xp, dw, 1, "valid"), pw, 1, "same"), bias);
     });
-    const value = (outs.length === 1 ? outs[0]! : tf.concat(outs, 3)) as tf.Tensor4D;
+    const value = tf.concat(outs, 3) as tf.Tensor4D;
     return {
       value,
       gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
