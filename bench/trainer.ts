@@ -3,7 +3,8 @@
 // as raccoon, class-agnostic NMS) measured in the same run. Prints AP50/AP, wall time and images/s on
 // each backend (the CPU backend only for a few steps: it is far slower).
 //   npm run bench -- trainer [--seeds 1,2] [--sizes 40,160] [--cpu-steps 2]
-//     [--steps N] [--views N] [--freeze REGEX] [--source-channels M] [--lr R]
+//     [--steps N] [--views N] [--freeze REGEX] [--source-channels M] [--lr R] [--no-flip]
+// The floor is printed without and with flip averaging (the trained rows use it unless --no-flip).
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -14,7 +15,7 @@ import { defaultConfig, sizedFor, type TrainerConfig, withSteps } from "@boxloop
 import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
 import { evaluateModel } from "@boxloop/training-image/evaluation";
 import { FeaturePool, featureWorkers } from "@boxloop/training-image/feature-pool";
-import { chooseSourceChannels, headFromPretrained } from "@boxloop/training-image/head";
+import { headFromPretrained } from "@boxloop/training-image/head";
 import { headPredictor } from "@boxloop/training-image/predict";
 import { cocoAnimals } from "@boxloop/training-image/pretrained";
 import { runTraining } from "@boxloop/training-image/run";
@@ -31,7 +32,9 @@ const { values } = parseArgs({
     freeze: { type: "string" },
     "source-channels": { type: "string" },
     lr: { type: "string" },
+    flip: { type: "boolean", default: true },
   },
+  allowNegative: true,
 });
 const seeds = values.seeds.split(",").map(Number);
 const sizes = values.sizes.split(",").map(Number);
@@ -49,6 +52,7 @@ if (values["source-channels"]) config.sourceChannels = Number(values["source-cha
 if (values.lr && config.learningRate.kind === "cosine")
   config.learningRate = { ...config.learningRate, base: Number(values.lr), warmupRate: Number(values.lr) };
 if (values.freeze !== undefined) config.freezeVariables = values.freeze ? values.freeze.split(",") : [];
+config.flipAverage = values.flip;
 /** The trainer's defaults for n images (steps and views), then what the flags set. */
 function configFor(n: number): TrainerConfig {
   let c = sizedFor(config, n);
@@ -58,21 +62,24 @@ function configFor(n: number): TrainerConfig {
 }
 const out: Array<Record<string, unknown>> = [];
 
-// The floor: the untrained COCO detector, all 10 animal channels as raccoon (max), same decode + NMS.
-{
+// The floor: the untrained COCO detector, all 10 animal channels as raccoon (max), same decode + NMS;
+// without flip averaging (the issue's floor) and with it (the fair one for flip-averaged rows).
+for (const flip of [false, true]) {
   const pre = await pretrainedFor(config.imageSize);
   const head = headFromPretrained(pre.heads, [Object.values(cocoAnimals)]);
   const pool = await FeaturePool.start(pre, await featureWorkers(test.length));
-  const e = await evaluateModel(headPredictor(pre, head, config.resize, pool), test, labels, {
-    concurrency: pool.size,
-  });
+  const predictor = headPredictor(pre, head, { resize: config.resize, flip, pool });
+  const e = await evaluateModel(predictor, test, labels, { concurrency: pool.size });
   await pool.close();
-  const row = { run: "untrained COCO (animals, NMS)", AP50: e.coco.AP50, AP: e.coco.AP, images: 0 };
+  const row = {
+    run: `untrained COCO (animals, NMS${flip ? ", flip-averaged" : ""})`,
+    AP50: e.coco.AP50,
+    AP: e.coco.AP,
+  };
   out.push(row);
   console.log(JSON.stringify(row));
-  void chooseSourceChannels;
 }
-const floor = out[0] as { AP50: number; AP: number };
+const floor = out[config.flipAverage ? 1 : 0] as { AP50: number; AP: number };
 
 for (const n of sizes) {
   for (const seed of seeds) {
@@ -101,6 +108,7 @@ for (const n of sizes) {
       ratioAP: r.candidate!.coco.AP / floor.AP,
       steps: r.step,
       views: cfg.maxViewsPerImage,
+      flip: cfg.flipAverage,
       backend: r.backend,
       featureSeconds: Number(r.featureSeconds.toFixed(1)),
       trainSeconds: Number(r.trainSeconds.toFixed(1)),

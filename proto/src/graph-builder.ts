@@ -319,6 +319,10 @@ export class GraphBuilder {
     return this.one("Pack", [values], { N: values.length, T: values[0]!.dtype, axis }, name);
   }
 
+  reverse(x: Output, axes: number[], name?: string): Output {
+    return this.one("ReverseV2", [x, this.operand(axes, DataType.DT_INT32)], { T: x.dtype }, name);
+  }
+
   reshape(x: Output, shape: Operand, name?: string): Output {
     return this.one("Reshape", [x, this.operand(shape, DataType.DT_INT32)], { T: x.dtype }, name);
   }

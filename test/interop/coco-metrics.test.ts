@@ -195,7 +195,7 @@ test("a trained model's detections on raccoon's 40 test images: equal to pycocot
     });
     const detections = base.images.map((): Detection[] => []);
     await evaluateModel(
-      headPredictor(trained.pretrained, trained.head, config.resize, pool),
+      headPredictor(trained.pretrained, trained.head, { resize: config.resize, flip: config.flipAverage, pool }),
       await imagesFromAnnotations(testSet.images, images, labels),
       labels,
       {

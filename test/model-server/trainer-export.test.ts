@@ -10,6 +10,7 @@ import { defaultConfig } from "@boxloop/training-image/config";
 import { imagesFromAnnotations } from "@boxloop/training-image/dataset";
 import { exportModel } from "@boxloop/training-image/exporter";
 import { train } from "@boxloop/training-image/trainer";
+import { decodeToRgb } from "../../functions/src/model-client/decode-image.ts";
 import { labelMapFromBoxloopJson } from "../../functions/src/model-client/detections.ts";
 import { ModelClient } from "../../functions/src/model-client/model-client.ts";
 import { referee } from "../support/referee.ts";
@@ -53,7 +54,9 @@ test("a trainer export serves the same detections as real TensorFlow, over REST 
       modelName: "raccoon",
       step: trained.step,
     });
-    const photo = await raccoonPhoto("raccoon-12.jpg", 320);
+    const jpeg = await raccoonPhoto("raccoon-12.jpg", 320);
+    // The pixels as detect() decodes the JPEG, so that TensorFlow and detect() see the same image.
+    const photo = { ...jpeg, pixels: (await decodeToRgb(jpeg.jpeg)).data };
     await writeFile(join(dir, "pixels.bin"), photo.pixels);
     const tf = JSON.parse(
       referee().run(python, [exported.uri, join(dir, "pixels.bin"), String(photo.height), String(photo.width)]),

@@ -22,6 +22,8 @@ export interface TrainerConfig {
   augmentations: AugmentationSpec[];
   /** Distinct augmented views cached per image at most (feature cache). */
   maxViewsPerImage: number;
+  /** Predict on the image and on its mirror image and average the two (evaluation and the exported graph). */
+  flipAverage: boolean;
   /** COCO channels per class that the class heatmap starts from (max-reduced). */
   sourceChannels: number;
   lossWeights: { heatmap: number; box: number };
@@ -50,6 +52,7 @@ export function defaultConfig(numClasses: number): TrainerConfig {
       { name: "random_adjust_brightness", options: {} },
     ],
     maxViewsPerImage: 2,
+    flipAverage: true,
     sourceChannels: 4,
     lossWeights: { heatmap: 1, box: 1 },
     freezeVariables: [],

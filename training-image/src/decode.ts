@@ -23,19 +23,18 @@ export interface Detections {
 }
 
 /**
- * One image's head outputs ([1,h,w,K] logits, [1,h,w,4] distances in input pixels) -> detections,
+ * One image's head outputs ([1,h,w,K] class probabilities, [1,h,w,4] distances in input pixels) -> detections,
  * normalized by the letterboxed content size (`contentHeight`×`contentWidth` pixels of the input).
  */
 export async function decodeDetections(
-  logits: tf.Tensor4D,
+  heat: tf.Tensor4D,
   distances: tf.Tensor4D,
   contentHeight: number,
   contentWidth: number,
   options: DecodeOptions = defaultDecode,
 ): Promise<Detections> {
-  const [, h, w, k] = logits.shape;
+  const [, h, w, k] = heat.shape;
   const { boxes, scores, classes } = tf.tidy(() => {
-    const heat = tf.sigmoid(logits);
     const peaks = tf.mul(heat, tf.cast(tf.equal(heat, tf.maxPool(heat, 3, 1, "same")), "float32"));
     const top = tf.topk(tf.reshape(peaks, [-1]), Math.min(options.topK, h * w * k), true);
     const cell = tf.floorDiv(top.indices, tf.scalar(k, "int32"));

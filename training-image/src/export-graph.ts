@@ -1,13 +1,14 @@
 // The serving graph: uint8 image -> letterbox -> the COCO CenterNet's backbone and neck (imported from
-// its TF.js graph model) -> the trained head -> peaks, boxes, NonMaxSuppressionV5, top-N -> TF OD API's
-// detection outputs. Weights are Consts. Mirrors image.ts (letterbox) and decode.ts (post-processing).
+// its TF.js graph model) -> the trained head (on the image and its mirror image, averaged) -> peaks,
+// boxes, NonMaxSuppressionV5, top-N -> TF OD API's detection outputs. Weights are Consts. Mirrors
+// image.ts (letterbox), head.ts (predictHeat) and decode.ts (post-processing).
 import { GraphBuilder, type Output } from "@boxloop/proto/graph-builder";
 import type { SignatureSpec } from "@boxloop/proto/saved-model-writer";
 import { DataType, type HostTensor, tensor } from "@boxloop/proto/tensor";
 import { importTfjsGraphModel, readTfjsGraphModel } from "@boxloop/proto/tfjs-graph-import";
 import type * as tf from "@tensorflow/tfjs-core";
 import type { DecodeOptions } from "./decode.ts";
-import type { HeadWeights } from "./head.ts";
+import { type HeadWeights, mirroredDistanceOrder, mirroredDistanceShift } from "./head.ts";
 import type { ResizeMode } from "./image.ts";
 import { featureNode, featureStride, inputNode, pretrainedPath } from "./pretrained.ts";
 
@@ -29,13 +30,17 @@ export interface ExportGraph {
   signature: SignatureSpec;
 }
 
-export async function buildExportGraph(
-  head: HeadWeights,
-  size: number,
-  decode: DecodeOptions,
-  resize: ResizeMode = "letterbox",
-  modelJsonPath = pretrainedPath(),
-): Promise<ExportGraph> {
+export interface ExportGraphOptions {
+  size: number;
+  resize: ResizeMode;
+  /** Average the answers on the image and on its mirror image (head.ts, predictHeat). */
+  flip: boolean;
+  decode: DecodeOptions;
+  modelJsonPath?: string;
+}
+
+export async function buildExportGraph(head: HeadWeights, o: ExportGraphOptions): Promise<ExportGraph> {
+  const { size, resize, decode } = o;
   const g = new GraphBuilder();
   const input = g.placeholder("input_tensor", DataType.DT_UINT8, [1, -1, -1, 3]);
 
@@ -61,7 +66,7 @@ export async function buildExportGraph(
     return { image: g.pad(resized, paddings), contentH: g.cast(newH, F), contentW: g.cast(newW, F) };
   });
 
-  const files = await readTfjsGraphModel(modelJsonPath);
+  const files = await readTfjsGraphModel(o.modelJsonPath ?? pretrainedPath());
   // Keep only what the features need: the COCO decoder after them has shapes fixed for 512×512.
   const nodes = files.modelJson.modelTopology.node as Array<{
     name: string;
@@ -84,7 +89,8 @@ export async function buildExportGraph(
   }
   const backbone = importTfjsGraphModel(g, files, {
     prefix: "backbone",
-    inputs: { [inputNode]: image },
+    // With flip, a batch of two: the letterboxed image and its mirror image.
+    inputs: { [inputNode]: o.flip ? g.concat([image, g.reverse(image, [2])], 0) : image },
     patchConst: (name, value) =>
       resizeTargets[name]
         ? tensor(I, [2], Int32Array.from([size / resizeTargets[name]!, size / resizeTargets[name]!]))
@@ -94,14 +100,14 @@ export async function buildExportGraph(
 
   const grid = size / featureStride;
   const k = head.clsBias.shape[0]! / head.channelsPerClass;
-  const { logits, distances } = g.scope("head", () => {
+  const { logits, distances: rawDistances } = g.scope("head", () => {
     const c = (t: tf.Tensor, name: string) => g.constant(hostOf(t), name);
     const cls = g.depthwiseConv2d(features, c(head.clsDepthwise, "cls_depthwise"), { padding: "SAME" });
     let logits = g.biasAdd(
       g.conv2d(cls, c(head.clsPointwise, "cls_pointwise"), { padding: "SAME" }),
       c(head.clsBias, "cls_bias"),
     );
-    if (head.channelsPerClass > 1) logits = g.max(g.reshape(logits, [1, grid, grid, k, head.channelsPerClass]), 4);
+    if (head.channelsPerClass > 1) logits = g.max(g.reshape(logits, [-1, grid, grid, k, head.channelsPerClass]), 4);
     const box = g.depthwiseConv2d(features, c(head.boxDepthwise, "box_depthwise"), { padding: "SAME" });
     const distances = g.biasAdd(
       g.conv2d(box, c(head.boxPointwise, "box_pointwise"), { padding: "SAME" }),
@@ -110,8 +116,22 @@ export async function buildExportGraph(
     return { logits, distances };
   });
 
-  const out = g.scope("postprocess", () => {
+  const { heat, distances } = g.scope("flip_average", () => {
     const heat = g.sigmoid(logits);
+    if (!o.flip) return { heat, distances: rawDistances };
+    const first = (x: Output) => g.slice(x, [0, 0, 0, 0], [1, -1, -1, -1]);
+    const mirrored = (x: Output) => g.reverse(g.slice(x, [1, 0, 0, 0], [1, -1, -1, -1]), [2]);
+    const back = g.add(
+      g.gather(mirrored(rawDistances), g.operand(mirroredDistanceOrder, I), 3),
+      g.constant(tensor(F, [4], Float32Array.from(mirroredDistanceShift)), "mirrored_shift"),
+    );
+    return {
+      heat: g.mul(g.add(first(heat), mirrored(heat)), 0.5),
+      distances: g.mul(g.add(first(rawDistances), back), 0.5),
+    };
+  });
+
+  const out = g.scope("postprocess", () => {
     const pooled = g.maxPool(heat, { ksize: [1, 3, 3, 1], strides: [1, 1, 1, 1], padding: "SAME" });
     const peaks = g.mul(heat, g.cast(g.equal(heat, pooled), F));
     const [scores, index] = g.topK(g.reshape(peaks, [-1]), Math.min(decode.topK, grid * grid * k));

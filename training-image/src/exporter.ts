@@ -56,7 +56,12 @@ export async function exportModel(o: ExportOptions): Promise<{ uri: string; vers
   const version = (versions.at(-1)?.version ?? 0) + 1;
   const uri = joinUri(modelUri, String(version));
   const decode = o.decode ?? defaultDecode;
-  const { graph, signature } = await buildExportGraph(o.head, o.config.imageSize, decode, o.config.resize);
+  const { graph, signature } = await buildExportGraph(o.head, {
+    size: o.config.imageSize,
+    resize: o.config.resize,
+    flip: o.config.flipAverage,
+    decode,
+  });
   const labelMap = writeLabelMap(o.labels.map((name, i) => ({ id: i + 1, name, displayName: name })));
   const info: BoxloopJson = {
     labels: o.labels,

@@ -30,7 +30,7 @@ test("worker threads compute the same features as the main thread; a bad job fai
     assert.equal(pool.size, 2);
     const pooled = await Promise.all(jobs.map((job) => pool.compute(job)));
     for (const [i, job] of jobs.entries()) {
-      const local = featuresOf(pre, job.image, job.boxes, job.augmentations, job.seed, job.resize);
+      const local = featuresOf(pre, job);
       assert.deepEqual(pooled[i]!.boxes, local.boxes, `job ${i}`);
       assert.equal(pooled[i]!.grid, local.grid);
       assert.ok(

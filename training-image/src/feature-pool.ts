@@ -16,6 +16,7 @@ export interface FeatureJob {
   /** undefined: the image as it is; else the seed of an augmented view. */
   seed: number | undefined;
   resize: ResizeMode;
+  mirror?: boolean;
 }
 
 type Reply = { id: number; result?: CachedFeatures; error?: string; ready?: boolean };
@@ -99,8 +100,7 @@ export class FeaturePool {
   /** The features of one job, on the next free worker (or in-process when the pool has none). */
   async compute(job: FeatureJob): Promise<CachedFeatures> {
     if (this.failure) throw this.failure;
-    if (this.workers.length === 0)
-      return featuresOf(this.pre, job.image, job.boxes, job.augmentations, job.seed, job.resize);
+    if (this.workers.length === 0) return featuresOf(this.pre, job);
     const worker = this.idle.pop() ?? (await new Promise<Worker>((take, fail) => this.waiting.push({ take, fail })));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -11,7 +11,7 @@ await selectBackend();
 const pre = await loadPretrained(size);
 parentPort!.on("message", ({ id, job }: { id: number; job: FeatureJob }) => {
   try {
-    const result = featuresOf(pre, job.image, job.boxes, job.augmentations, job.seed, job.resize);
+    const result = featuresOf(pre, job);
     const features = result.features.slice(); // its own buffer, transferred without a copy
     parentPort!.postMessage({ id, result: { ...result, features } }, [features.buffer]);
   } catch (error) {

@@ -1,8 +1,9 @@
 // Frozen-backbone features, computed once per (image, augmentation variant) and kept outside the WASM
 // heap, so that training steps only run the head.
 import * as tf from "@tensorflow/tfjs-core";
-import { type AugmentationSpec, augment, type NormBox } from "./augment.ts";
-import { contentSize, networkInput, type ResizeMode, type RgbImage } from "./image.ts";
+import { augment } from "./augment.ts";
+import type { FeatureJob } from "./feature-pool.ts";
+import { contentSize, networkInput } from "./image.ts";
 import { featureStride, type Pretrained } from "./pretrained.ts";
 import { seededRng } from "./random.ts";
 import type { PixelBox } from "./targets.ts";
@@ -15,15 +16,13 @@ export interface CachedFeatures {
   boxes: PixelBox[];
 }
 
-/** Variant 0 is the image as it is; other variants apply the augmentations with a seed of their own. */
-export function featuresOf(
-  pre: Pretrained,
-  image: RgbImage,
-  boxes: NormBox[],
-  augmentations: AugmentationSpec[],
-  seed: number | undefined,
-  resize: ResizeMode = "letterbox",
-): CachedFeatures {
+/**
+ * Variant 0 is the image as it is; other variants apply the augmentations with a seed of their own.
+ * `mirror` flips the network input (letterbox padding included) left to right, for flip-averaged
+ * prediction; its boxes are not mirrored.
+ */
+export function featuresOf(pre: Pretrained, job: FeatureJob): CachedFeatures {
+  const { image, boxes, augmentations, seed, resize } = job;
   return tf.tidy(() => {
     let sample = {
       image: tf.cast(tf.tensor3d(image.data, [image.height, image.width, 3], "int32"), "float32") as tf.Tensor3D,
@@ -32,7 +31,8 @@ export function featuresOf(
     if (seed !== undefined) sample = augment(sample, augmentations, seededRng(seed));
     const [h, w] = sample.image.shape;
     const content = contentSize(w, h, pre.size, resize);
-    const input = tf.expandDims(networkInput(sample.image, pre.size, resize)) as tf.Tensor4D;
+    const network = networkInput(sample.image, pre.size, resize);
+    const input = tf.expandDims(job.mirror ? tf.reverse(network, 1) : network) as tf.Tensor4D;
     const f = pre.features(input);
     const grid = pre.size / featureStride;
     return {

@@ -2,7 +2,7 @@
 // CenterNet's own heads (separable 3×3 convs), so it starts from them. Class logits, and box distances
 // (left, top, right, bottom) from each cell's corner in input pixels.
 import * as tf from "@tensorflow/tfjs-core";
-import { featureChannels, type PretrainedHeads } from "./pretrained.ts";
+import { featureChannels, featureStride, type PretrainedHeads } from "./pretrained.ts";
 import { separableConvs } from "./separable-conv.ts";
 
 export interface HeadWeights {
@@ -90,6 +90,53 @@ export function applyHead(head: HeadWeights, features: tf.Tensor4D): HeadOutput 
     return { logits, distances };
   });
 }
+
+export interface HeadPrediction {
+  /** [1,h,w,K] class probabilities. */
+  heat: tf.Tensor4D;
+  distances: tf.Tensor4D;
+}
+
+/**
+ * What post-processing decodes: the head on one image's features ([1,h,w,C]) or, given `mirrored` (the
+ * features of the same network input flipped left to right), the mean of both answers (flip
+ * averaging, as CenterNet tests: +0.03 AP50 at 40 raccoon images, docs/trainer.md).
+ * export-graph.ts builds the same ops.
+ */
+export function predictHeat(head: HeadWeights, features: tf.Tensor4D, mirrored?: tf.Tensor4D): HeadPrediction {
+  return tf.tidy(() => {
+    const both = mirrored === undefined ? features : tf.concat([features, mirrored], 0);
+    const { logits, distances } = applyHead(head, both);
+    const heat = tf.sigmoid(logits) as tf.Tensor4D;
+    if (mirrored === undefined) return { heat, distances };
+    const [heatA, heatB] = tf.split(heat, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
+    const [distA, distB] = tf.split(distances, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
+    const back = unmirror({ heat: heatB, distances: distB });
+    return {
+      heat: tf.mul(tf.add(heatA, back.heat), 0.5) as tf.Tensor4D,
+      distances: tf.mul(tf.add(distA, back.distances), 0.5) as tf.Tensor4D,
+    };
+  });
+}
+
+/**
+ * An answer on the mirrored input, in the input's frame: columns reversed, left and right distances
+ * swapped, and measured from the cell's left corner again (in the mirror that corner is the cell's
+ * right one, `featureStride` pixels away).
+ */
+export function unmirror(p: HeadPrediction): HeadPrediction {
+  return tf.tidy(() => ({
+    heat: tf.reverse(p.heat, 2) as tf.Tensor4D,
+    distances: tf.add(
+      tf.gather(tf.reverse(p.distances, 2), mirroredDistanceOrder, 3),
+      mirroredDistanceShift,
+    ) as tf.Tensor4D,
+  }));
+}
+
+/** A mirrored answer's (left, top, right, bottom) read as (right, top, left, bottom), then shifted. */
+export const mirroredDistanceOrder = [2, 1, 0, 3];
+export const mirroredDistanceShift = [-featureStride, 0, featureStride, 0];
 
 export function disposeHead(head: HeadWeights): void {
   for (const name of headWeightNames) head[name].dispose();

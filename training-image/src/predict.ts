@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { selectBackend } from "./backend.ts";
 import { type DecodeOptions, type Detections, decodeDetections, defaultDecode } from "./decode.ts";
 import type { FeaturePool } from "./feature-pool.ts";
-import { applyHead, type HeadWeights } from "./head.ts";
+import { type HeadWeights, predictHeat } from "./head.ts";
 import { contentSize, type ResizeMode, type RgbImage } from "./image.ts";
 import type { Pretrained } from "./pretrained.ts";
 
@@ -15,28 +15,32 @@ export interface Predictor {
   dispose(): void;
 }
 
-/** The trained head on the backbone's features, which `pool` computes (several images at once if it has threads). */
+/**
+ * The trained head on the backbone's features, which `pool` computes (several images at once if it has
+ * threads); with `flip`, averaged with its answer on the mirrored input, as the exported graph does.
+ */
 export function headPredictor(
   pre: Pretrained,
   head: HeadWeights,
-  resize: ResizeMode,
-  pool: FeaturePool,
-  decode: DecodeOptions = defaultDecode,
+  o: { resize: ResizeMode; flip: boolean; pool: FeaturePool; decode?: DecodeOptions },
 ): Predictor {
-  const features = async (image: RgbImage): Promise<tf.Tensor4D> => {
-    const f = await pool.compute({ image, boxes: [], augmentations: [], seed: undefined, resize });
+  const features = async (image: RgbImage, mirror: boolean): Promise<tf.Tensor4D> => {
+    const f = await o.pool.compute({ image, boxes: [], augmentations: [], seed: undefined, resize: o.resize, mirror });
     return tf.tensor4d(f.features, [1, f.grid, f.grid, f.channels]);
   };
   return {
     async predict(image) {
-      const content = contentSize(image.width, image.height, pre.size, resize);
-      const x = await features(image);
-      const { logits, distances } = applyHead(head, x);
-      x.dispose();
+      const content = contentSize(image.width, image.height, pre.size, o.resize);
+      const [x, mirrored] = await Promise.all([
+        features(image, false),
+        o.flip ? features(image, true) : Promise.resolve(undefined),
+      ]);
+      const { heat, distances } = predictHeat(head, x, mirrored);
+      tf.dispose([x, ...(mirrored ? [mirrored] : [])]);
       try {
-        return await decodeDetections(logits, distances, content.height, content.width, decode);
+        return await decodeDetections(heat, distances, content.height, content.width, o.decode ?? defaultDecode);
       } finally {
-        tf.dispose([logits, distances]);
+        tf.dispose([heat, distances]);
       }
     },
     dispose() {},

@@ -103,7 +103,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     if (o.eval && o.eval.length > 0) {
       const samples: Array<Promise<void>> = [];
       candidate = await evaluateModel(
-        headPredictor(trained.pretrained, trained.head, o.config.resize, pool),
+        headPredictor(trained.pretrained, trained.head, { resize: o.config.resize, flip: o.config.flipAverage, pool }),
         o.eval,
         o.labels,
         {

@@ -55,6 +55,7 @@ export const arrayOps: Record<string, OpDef> = {
     },
     outputs: [out("Tparams")],
   },
+  ReverseV2: { inputs: ["tensor", "axis"], attrs: { Tidx: int32(), T }, outputs: [out("T")] },
   Pad: { inputs: ["input", "paddings"], attrs: { T, Tpaddings: int32() }, outputs: [out("T")] },
   Fill: { inputs: ["dims", "value"], attrs: { T, index_type: int32() }, outputs: [out("T")] },
   ZerosLike: { inputs: ["x"], attrs: { T }, outputs: [out("T")] },
