@@ -9,6 +9,7 @@ import type { Campaign } from "./campaigns/schema.ts";
 import { ApiError, fieldOf, forbidden } from "./errors.ts";
 import { Id } from "./ids.ts";
 import { type ImageMeta, loadImage } from "./images/ingest.ts";
+import { layout } from "./layout.ts";
 import { type PredictionCache, predictionCache } from "./predictions/cache.ts";
 import { noPredictor, type Predictor } from "./predictions/port.ts";
 import type { CampaignSchedules } from "./schedule/eventbridge.ts";
@@ -59,6 +60,8 @@ export interface AppContext {
   presignSeconds: number;
   /** An image's record; records never change once written, so they are kept in memory. */
   image(cid: string, iid: string): Promise<ImageMeta | undefined>;
+  /** A presigned GET of the image's bytes, reused for half its lifetime. */
+  imageUrl(cid: string, image: ImageMeta): Promise<string>;
   importRoots: string[];
   bucketStore: ((bucket: string) => Store) | undefined;
   schedules: CampaignSchedules | undefined;
@@ -67,7 +70,18 @@ export interface AppContext {
 export function buildContext(deps: AppDeps): AppContext {
   const now = deps.clock ?? Date.now;
   const images = new Map<string, ImageMeta>();
+  const presignSeconds = deps.presignSeconds ?? 900;
+  const urls = new Map<string, { url: string; renewAt: number }>();
   return {
+    async imageUrl(cid, image) {
+      const key = layout.imageBytes(cid, image.id, image.ext);
+      const hit = urls.get(key);
+      if (hit !== undefined && Date.now() < hit.renewAt) return hit.url;
+      const url = await deps.store.presignGet(key, { expiresIn: presignSeconds });
+      if (urls.size > 100_000) urls.clear();
+      urls.set(key, { url, renewAt: Date.now() + (presignSeconds * 1000) / 2 });
+      return url;
+    },
     async image(cid, iid) {
       const key = `${cid}/${iid}`;
       const hit = images.get(key);
@@ -91,7 +105,7 @@ export function buildContext(deps: AppDeps): AppContext {
     models: deps.models,
     now,
     random: deps.random ?? Math.random,
-    presignSeconds: deps.presignSeconds ?? 900,
+    presignSeconds,
     importRoots: deps.importRoots ?? [],
     bucketStore: deps.bucketStore,
     schedules: deps.schedules,

@@ -14,6 +14,7 @@ export const layout = {
   review: (cid: string, iid: string) => `campaigns/${cid}/reviews/${iid}.json`,
   leases: (cid: string) => `campaigns/${cid}/leases/`,
   lease: (cid: string, iid: string) => `campaigns/${cid}/leases/${iid}.json`,
+  predictions: (cid: string, version: string) => `campaigns/${cid}/predictions/${version}/`,
   prediction: (cid: string, version: string, iid: string) => `campaigns/${cid}/predictions/${version}/${iid}.json`,
   runs: (cid: string) => `campaigns/${cid}/runs/`,
   token: (hash: string) => `auth/tokens/${hash}.json`,

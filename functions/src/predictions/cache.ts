@@ -1,9 +1,11 @@
 // Predictions cached per image and model version: in memory, then in storage
-// (`campaigns/<cid>/predictions/<version>/<iid>.json`), then from the model server.
+// (`campaigns/<cid>/predictions/<version>/<iid>.json`), then from the model server. When a version
+// is first seen, what storage holds for it is read into memory in the background, so that ranking
+// candidates by uncertainty reads no files.
 import type { Campaign } from "../campaigns/schema.ts";
 import type { ImageMeta } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
-import { getJson, type Store } from "../storage/port.ts";
+import { getJson, listAll, type Store } from "../storage/port.ts";
 import { Prediction, type Predictor } from "./port.ts";
 
 export type Lookup =
@@ -58,12 +60,34 @@ export function predictionCache(
     return parsed.data;
   };
 
+  const warmed = new Set<string>();
+  /** Reads the version's stored predictions into memory, a few at a time between requests. */
+  const warm = async (cid: string, v: string) => {
+    const prefix = layout.predictions(cid, v);
+    let batch: Promise<unknown>[] = [];
+    for await (const item of listAll(store, prefix)) {
+      if (memory.size >= maxEntries) return;
+      if (!item.key.endsWith(".json")) continue;
+      batch.push(fromStore(cid, v, item.key.slice(prefix.length, -".json".length)));
+      if (batch.length === 128) {
+        await Promise.all(batch);
+        batch = [];
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+    await Promise.all(batch);
+  };
+
   const version = async (campaign: Campaign) => {
     const hit = versions.get(campaign.id);
     if (hit !== undefined && now() - hit.at < versionTtlMs) return hit.version;
     try {
       const v = await predictor.currentVersion(campaign);
       versions.set(campaign.id, { version: v, at: now() });
+      if (v !== null && !warmed.has(`${campaign.id}/${v}`)) {
+        warmed.add(`${campaign.id}/${v}`);
+        void warm(campaign.id, v).catch(() => {});
+      }
       return v;
     } catch {
       return hit?.version ?? null;

@@ -226,7 +226,7 @@ export function imageRoutes(ctx: AppContext) {
       await ctx.campaigns.load(cid, c.get("principal"));
       const image = await ctx.image(cid, iid);
       if (image === undefined) throw notFound(`image ${iid}`, "iid");
-      const url = await ctx.store.presignGet(layout.imageBytes(cid, iid, image.ext), { expiresIn: ctx.presignSeconds });
+      const url = await ctx.imageUrl(cid, image);
       const page = await ctx.store.list(layout.imageAnnotations(cid, iid));
       const annotators = page.items.flatMap((i) => parseAnnotationKey(i.key)?.annotator ?? []);
       return c.json({ ...image, url: absolute(url, c.req.url), annotators }, 200);

@@ -4,7 +4,6 @@ import { type AppContext, CampaignParams, errorResponses, isMember, requireSelf,
 import { forbidden } from "../errors.ts";
 import { Id } from "../ids.ts";
 import { ImageMeta } from "../images/ingest.ts";
-import { layout } from "../layout.ts";
 import { Prediction } from "../predictions/port.ts";
 import { nextTask } from "../tasks/next-task.ts";
 import { absolute } from "./images.ts";
@@ -50,9 +49,7 @@ export function taskRoutes(ctx: AppContext) {
       const task = await nextTask(ctx, campaign, annotator);
       if (task === undefined) return c.body(null, 204);
       const { image, lease, lookup } = task;
-      const url = await ctx.store.presignGet(layout.imageBytes(cid, image.id, image.ext), {
-        expiresIn: ctx.presignSeconds,
-      });
+      const url = await ctx.imageUrl(cid, image);
       const predictions =
         lookup.status === "ok"
           ? {

@@ -99,3 +99,38 @@ test("local: soft writes live in memory only; durable writes over them, and soft
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("local: keys in a folder seen missing are found once a write creates the folder and reaches the file", async () => {
+  for (let round = 0; round < 5; round++) {
+    const key = `missing/${round}/deep/a.json`;
+    assert.equal(await store.get(key), undefined);
+    assert.equal(await store.head(key), undefined);
+    const { etag } = await store.put(key, `v${round}`);
+    await store.flushed();
+    assert.equal((await store.head(key))?.etag, etag, `round ${round}: head from the file`);
+    assert.equal(
+      Buffer.from((await store.get(key))!.body).toString(),
+      `v${round}`,
+      `round ${round}: get from the file`,
+    );
+    assert.equal((await store.list(`missing/${round}/`)).items.length, 1);
+  }
+});
+
+test("local: watchers see every acknowledged write and delete, soft ones too, in order", async () => {
+  const seen: Array<[string, boolean]> = [];
+  const stop = store.watch((change) => seen.push([change.key, change.etag !== undefined]));
+  const { etag } = await store.put("watched/a.json", "x");
+  await store.put("watched/lease.json", "l", { durable: false });
+  await store.delete("watched/lease.json", { durable: false });
+  await store.delete("watched/a.json", { ifMatch: etag });
+  await assert.rejects(store.put("watched/b.json", "y", { ifMatch: '"nope"' }), isPreconditionFailed);
+  stop();
+  await store.put("watched/c.json", "z");
+  assert.deepEqual(seen, [
+    ["watched/a.json", true],
+    ["watched/lease.json", true],
+    ["watched/lease.json", false],
+    ["watched/a.json", false],
+  ]);
+});

@@ -10,7 +10,7 @@
 // ETags are the object's modification time in µs and its size; each write picks a new time and
 // stamps it on the file, so an ETag is known before the file is written and changes on every write.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { closeSync, createReadStream, fstatSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { mkdir, open, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -22,6 +22,7 @@ import {
   type PutOptions,
   StorageError,
   type Store,
+  type StoreChange,
   type StoredObject,
 } from "./port.ts";
 
@@ -89,6 +90,8 @@ export class LocalStore implements Store {
   private readonly toApply = new Set<string>();
   private readonly applying = new Set<string>();
   private readonly dirs = new Set<string>();
+  private readonly missingDirs = new Set<string>();
+  private readonly watchers = new Set<(change: StoreChange) => void>();
   private init: Promise<void> | undefined;
   private lastMicros = 0n;
   private seq = 0;
@@ -180,13 +183,26 @@ export class LocalStore implements Store {
   // Small-file reads use synchronous calls: on files in the page cache they take microseconds,
   // far less than a hop through libuv's thread pool on a busy machine.
   private statFile(path: string): FileStats | undefined {
+    if (this.missingDirs.has(dirname(path))) return undefined;
     try {
       const s = statSync(path, { bigint: true, throwIfNoEntry: false }) as FileStats | undefined;
+      if (s === undefined) this.noteMissing(dirname(path));
       return s?.isFile() ? s : undefined;
     } catch (error) {
       if (isCode(error, "ENOENT", "ENOTDIR")) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Remembers that the folder `dir` is not on disk, when it is not: keys under it are then known
+   * missing without a system call (soft leases, say, never create theirs). Only this process creates
+   * folders, and it forgets all of these when it does.
+   */
+  private noteMissing(dir: string): void {
+    if (statSync(dir, { throwIfNoEntry: false }) !== undefined) return;
+    if (this.missingDirs.size > 10_000) this.missingDirs.clear();
+    this.missingDirs.add(dir);
   }
 
   /** The current version of a key: pending in memory, else on disk. */
@@ -235,14 +251,31 @@ export class LocalStore implements Store {
       const soft = options.durable === false;
       const ticket = soft ? undefined : await this.journal.append({ op: "delete", key });
       // A soft delete of what only memory holds leaves nothing to remove from disk.
-      if (soft && this.pending.get(key)?.soft === true && this.statFile(path) === undefined) this.unstage(key);
-      else this.stage(key, null, 0n, ticket, false);
+      if (soft && this.pending.get(key)?.soft === true && this.statFile(path) === undefined) {
+        this.unstage(key);
+        this.announce(key, null, 0n);
+      } else this.stage(key, null, 0n, ticket, false);
     });
   }
 
   private async backpressure(): Promise<void> {
     const max = this.options.maxPending ?? 50_000;
     while (this.unwritten >= max) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  watch(listener: (change: StoreChange) => void): () => void {
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
+  }
+
+  private announce(key: string, body: Uint8Array | null, micros: bigint): void {
+    if (this.watchers.size === 0) return;
+    const change = {
+      key,
+      etag: body === null ? undefined : etag(micros, body.byteLength),
+      at: body === null ? Date.now() : Number(micros / 1000n),
+    };
+    for (const listener of this.watchers) listener(change);
   }
 
   private stage(key: string, body: Uint8Array | null, micros: bigint, ticket: Ticket | undefined, soft: boolean): void {
@@ -255,6 +288,7 @@ export class LocalStore implements Store {
     const keys = this.pendingByDir.get(dir);
     if (keys === undefined) this.pendingByDir.set(dir, new Set([key]));
     else keys.add(key);
+    this.announce(key, body, micros);
     if (stays) return;
     this.toApply.add(key);
     this.kick();
@@ -327,6 +361,7 @@ export class LocalStore implements Store {
     const dir = dirname(path);
     if (!this.dirs.has(dir)) {
       await mkdir(dir, { recursive: true });
+      this.missingDirs.clear();
       this.dirs.add(dir);
       this.changedFolder(change.key, true);
     }
@@ -359,19 +394,32 @@ export class LocalStore implements Store {
     const p = this.pending.get(key);
     if (p !== undefined)
       return p.body === null ? undefined : { ...pendingInfo(key, { ...p, body: p.body }), body: p.body };
-    let fd: number;
-    try {
-      fd = openSync(path, "r");
-    } catch (error) {
-      if (isCode(error, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
-      throw error;
-    }
+    const fd = this.openFile(path);
+    if (fd === undefined) return undefined;
     try {
       const s = fstatSync(fd, { bigint: true }) as FileStats;
       if (!s.isFile()) return undefined;
-      return { ...fileInfo(key, s), body: new Uint8Array(readFileSync(fd)) };
+      const body = new Uint8Array(Number(s.size));
+      let read = 0;
+      while (read < body.length) {
+        const n = readSync(fd, body, read, body.length - read, read);
+        if (n === 0) break;
+        read += n;
+      }
+      return { ...fileInfo(key, s), body: read === body.length ? body : body.subarray(0, read) };
     } finally {
       closeSync(fd);
+    }
+  }
+
+  private openFile(path: string): number | undefined {
+    if (this.missingDirs.has(dirname(path))) return undefined;
+    try {
+      return openSync(path, "r");
+    } catch (error) {
+      if (isCode(error, "ENOENT")) this.noteMissing(dirname(path));
+      if (isCode(error, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
+      throw error;
     }
   }
 
@@ -383,13 +431,8 @@ export class LocalStore implements Store {
       if (p.body === null) return undefined;
       return { info: pendingInfo(key, { ...p, body: p.body }), stream: Readable.from([Buffer.from(p.body)]) };
     }
-    let fd: number;
-    try {
-      fd = openSync(path, "r");
-    } catch (error) {
-      if (isCode(error, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
-      throw error;
-    }
+    const fd = this.openFile(path);
+    if (fd === undefined) return undefined;
     const s = fstatSync(fd, { bigint: true }) as FileStats;
     if (!s.isFile()) {
       closeSync(fd);

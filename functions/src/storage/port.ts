@@ -53,6 +53,19 @@ export interface Store {
    * Publishing uses it so that saved_model.pb reaches the disk after the rest of its version.
    */
   flushed?(): Promise<void>;
+  /**
+   * Calls `listener` with every change this store acknowledges, in order, as it is acknowledged;
+   * only where this process is the store's one writer (the local store), so that a view built from
+   * a listing plus these changes is current. Returns the unsubscribe function.
+   */
+  watch?(listener: (change: StoreChange) => void): () => void;
+}
+
+/** A write (`etag` set) or a delete (`etag` undefined) of `key`, at `at` (epoch ms). */
+export interface StoreChange {
+  key: string;
+  etag: string | undefined;
+  at: number;
 }
 
 export type StorageErrorCode = "PreconditionFailed" | "NotFound" | "InvalidKey";

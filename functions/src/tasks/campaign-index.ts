@@ -1,11 +1,13 @@
-// An in-memory view of a campaign's images, answers and leases, rebuilt from storage listings at
-// most every `ttlMs` and updated at once by this process's own writes. It only orders candidates:
-// leases (conditional writes) and a fresh look at the image's answers decide who gets an image,
-// so a stale view costs retries, never correctness.
+// An in-memory view of a campaign's images, answers and leases, built from storage listings and
+// updated at once by this process's own writes. Where the store reports every change (the local
+// store, whose one writer is this process: `Store.watch`), the view follows those changes and is
+// current, so it is listed once. Elsewhere (S3, written by many Lambdas) it is re-listed at most
+// every `ttlMs` and only orders candidates: leases (conditional writes) and a fresh look at the
+// image's answers decide who gets an image, so a stale view costs retries, never correctness.
 import type { Campaign } from "../campaigns/schema.ts";
 import { ImageMeta } from "../images/ingest.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
-import { getJson, listAll, type Store } from "../storage/port.ts";
+import { getJson, listAll, type Store, type StoreChange } from "../storage/port.ts";
 
 export interface AnswerNote {
   answer: string;
@@ -48,22 +50,44 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
   );
 }
 
+interface Entry {
+  index: CampaignIndex;
+  /** When the last listing finished (0: never). */
+  at: number;
+  refreshing?: Promise<void>;
+  leaseSeconds: number;
+}
+
+const changedKey = /^campaigns\/([^/]+)\/(images|annotations|leases)\/([^/]+)(?:\/([^/]+))?\.json$/;
+
 export class CampaignIndexes {
-  private readonly entries = new Map<string, { index: CampaignIndex; at: number; refreshing?: Promise<void> }>();
+  private readonly entries = new Map<string, Entry>();
+  /** True when the store reports every change: the view is then current and listed once. */
+  readonly watched: boolean;
 
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
     private readonly ttlMs = 2000,
-  ) {}
+  ) {
+    this.watched = store.watch !== undefined;
+    store.watch?.((change) => this.follow(change));
+  }
+
+  /** Whether the view of `cid` holds every answer and lease in storage (built, and following changes). */
+  current(cid: string): boolean {
+    return this.watched && (this.entries.get(cid)?.at ?? 0) > 0;
+  }
 
   async get(campaign: Campaign): Promise<CampaignIndex> {
     let entry = this.entries.get(campaign.id);
     if (entry === undefined) {
-      entry = { index: { images: new Map(), order: [] }, at: 0 };
+      entry = { index: { images: new Map(), order: [] }, at: 0, leaseSeconds: campaign.leaseSeconds };
       this.entries.set(campaign.id, entry);
     }
-    if (this.now() - entry.at >= this.ttlMs && entry.refreshing === undefined) {
+    entry.leaseSeconds = campaign.leaseSeconds;
+    const stale = entry.at === 0 || (!this.watched && this.now() - entry.at >= this.ttlMs);
+    if (stale && entry.refreshing === undefined) {
       const current = entry;
       const run = this.refresh(campaign, current.index);
       current.refreshing = run
@@ -134,6 +158,54 @@ export class CampaignIndexes {
       if (state.leaseNotedAt > started) continue;
       state.leaseUntil = leased.get(iid) ?? 0;
     }
+  }
+
+  /** Applies one change the store reported (watched stores only). */
+  private follow({ key, etag, at }: StoreChange): void {
+    const m = changedKey.exec(key);
+    const entry = m === null ? undefined : this.entries.get(m[1]!);
+    if (m === null || entry === undefined) return;
+    const [, cid, kind, iid, annotator] = m as unknown as [string, string, string, string, string | undefined];
+    const state = entry.index.images.get(iid);
+    if (kind === "images" && annotator === undefined) {
+      if (etag !== undefined && state === undefined) void this.loadImage(entry, cid, iid);
+    } else if (kind === "leases" && annotator === undefined) {
+      if (state === undefined) return;
+      state.leaseUntil = etag === undefined ? 0 : at + entry.leaseSeconds * 1000;
+      state.leaseNotedAt = this.now();
+    } else if (kind === "annotations" && annotator !== undefined && state !== undefined) {
+      if (etag === undefined) state.answers.delete(annotator);
+      else if (state.answers.get(annotator)?.etag !== etag) {
+        // Known at once; what the answer was follows (unless the writer notes it first).
+        state.answers.set(annotator, { answer: "?", at, etag });
+        setImmediate(() => void this.loadAnswer(state, cid, iid, annotator, etag));
+      }
+    }
+  }
+
+  private async loadImage(entry: Entry, cid: string, iid: string): Promise<void> {
+    const found = await getJson(this.store, layout.imageMeta(cid, iid)).catch(() => undefined);
+    const parsed = found === undefined ? undefined : ImageMeta.safeParse(found.value);
+    if (parsed?.success && !entry.index.images.has(iid))
+      this.addImages(entry.index, [
+        { meta: parsed.data, answers: new Map(), leaseUntil: 0, leaseNotedAt: 0, reserved: false },
+      ]);
+  }
+
+  private async loadAnswer(
+    state: ImageState,
+    cid: string,
+    iid: string,
+    annotator: string,
+    etag: string,
+  ): Promise<void> {
+    if (state.answers.get(annotator)?.answer !== "?") return;
+    const found = await getJson(this.store, layout.annotation(cid, iid, annotator)).catch(() => undefined);
+    const value = found?.value as { answer?: unknown; fates?: { fate: string }[] | null } | undefined;
+    const note = state.answers.get(annotator);
+    if (found?.etag !== etag || note?.etag !== etag || note.answer !== "?" || typeof value?.answer !== "string") return;
+    const fates = fateCounts(Array.isArray(value.fates) ? value.fates : null);
+    state.answers.set(annotator, { answer: value.answer, at: note.at, etag, ...(fates ? { fates } : {}) });
   }
 
   private addImages(index: CampaignIndex, added: ImageState[]): void {

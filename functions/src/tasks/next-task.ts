@@ -147,7 +147,10 @@ async function tryLease(
     return undefined;
   }
   deps.indexes.noteLease(cid, iid, nowMs + leaseMs);
-  // The index may be stale: check the image's answers in storage before handing it out.
+  // A view that follows the store's changes already showed the image free; else it may be stale:
+  // check the image's answers in storage before handing it out.
+  if (deps.indexes.current(cid))
+    return { image: state.meta, lease, lookup: await deps.predictions.get(campaign, state.meta) };
   const page = await deps.store.list(layout.imageAnnotations(cid, iid));
   const answeredBy = page.items.flatMap((item) => parseAnnotationKey(item.key)?.annotator ?? []);
   if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {

@@ -1,0 +1,119 @@
+// The campaign view follows a watched store's changes at once, without listing again; over a store
+// that does not report its changes it lists again once its ttl has passed.
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { Campaign } from "../campaigns/schema.ts";
+import { ingestImage } from "../images/ingest.ts";
+import { layout } from "../layout.ts";
+import { LocalStore } from "../storage/local.ts";
+import type { Store } from "../storage/port.ts";
+import { png } from "../testing/png.ts";
+import { CampaignIndexes } from "./campaign-index.ts";
+
+const campaign = {
+  id: "c1",
+  name: "C",
+  labels: ["a"],
+  threshold: 0.5,
+  owner: "admin",
+  members: [],
+  retrainEvery: 0,
+  schedule: null,
+  heldOutFraction: 0,
+  strategy: "random",
+  randomFraction: 0,
+  answersPerImage: 2,
+  leaseSeconds: 60,
+  modelName: "c1",
+  createdAt: new Date(0).toISOString(),
+} as Campaign;
+
+/** The store's operations with `list` counted; `watch` only when `watched`. */
+function counting(store: LocalStore, watched: boolean): { store: Store; lists: () => number } {
+  let lists = 0;
+  const wrapped: Store = {
+    put: (k, b, o) => store.put(k, b, o),
+    get: (k) => store.get(k),
+    getStream: (k) => store.getStream(k),
+    head: (k) => store.head(k),
+    list: (p, o) => {
+      lists++;
+      return store.list(p, o);
+    },
+    delete: (k, o) => store.delete(k, o),
+    presignPut: (k, o) => store.presignPut(k, o),
+    presignGet: (k, o) => store.presignGet(k, o),
+    ...(watched ? { watch: (l: Parameters<LocalStore["watch"]>[0]) => store.watch(l) } : {}),
+  };
+  return { store: wrapped, lists: () => lists };
+}
+
+async function withStore(fn: (store: LocalStore) => Promise<void>) {
+  const dir = await mkdtemp(join(tmpdir(), "boxloop-index-"));
+  const store = new LocalStore(dir);
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const answer = (iid: string, who: string) =>
+  JSON.stringify({ answer: "accept", boxes: [], imageId: iid, annotator: who, fates: [{ fate: "accepted" }] });
+
+test("a watched store: answers, leases and new images reach the view at once, without a second listing", async () => {
+  await withStore(async (local) => {
+    const { image: first } = await ingestImage(local, campaign, png(8, 8, 1), "a.png", new Date(1000));
+    const { store, lists } = counting(local, true);
+    let now = 10_000;
+    const indexes = new CampaignIndexes(store, () => now, 2000);
+    const index = await indexes.get(campaign);
+    assert.ok(indexes.current(campaign.id));
+    const listed = lists();
+    assert.ok(listed > 0);
+
+    const { etag } = await store.put(layout.annotation("c1", first.id, "ann"), answer(first.id, "ann"));
+    assert.equal(index.images.get(first.id)!.answers.get("ann")?.etag, etag, "known as soon as the write returns");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(index.images.get(first.id)!.answers.get("ann")?.fates, { accepted: 1 }, "then read");
+
+    await store.put(layout.lease("c1", first.id), "{}", { durable: false });
+    assert.ok(index.images.get(first.id)!.leaseUntil > Date.now() + 50_000);
+    await store.delete(layout.lease("c1", first.id), { durable: false });
+    assert.equal(index.images.get(first.id)!.leaseUntil, 0);
+    await store.delete(layout.annotation("c1", first.id, "ann"));
+    assert.equal(index.images.get(first.id)!.answers.has("ann"), false);
+
+    const { image: second } = await ingestImage(store, campaign, png(8, 8, 2), "b.png", new Date(2000));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(index.order, [first.id, second.id]);
+
+    now += 60_000;
+    await indexes.get(campaign);
+    assert.equal(lists(), listed, "no listing after the first");
+  });
+});
+
+test("a store that does not report changes: the view is listed again once its ttl has passed", async () => {
+  await withStore(async (local) => {
+    const { image } = await ingestImage(local, campaign, png(8, 8, 1), "a.png", new Date(1000));
+    const { store, lists } = counting(local, false);
+    let now = 10_000;
+    const indexes = new CampaignIndexes(store, () => now, 2000);
+    const index = await indexes.get(campaign);
+    assert.equal(indexes.current(campaign.id), false);
+    await store.put(layout.annotation("c1", image.id, "ann"), answer(image.id, "ann"));
+    assert.equal(index.images.get(image.id)!.answers.has("ann"), false, "not seen before the ttl");
+    const listed = lists();
+    now += 2000;
+    await indexes.get(campaign); // starts the refresh
+    await indexes.get(campaign);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(lists() > listed);
+    assert.equal(index.images.get(image.id)!.answers.get("ann")?.answer, "accept");
+  });
+});
