@@ -124,10 +124,8 @@ export class CampaignIndexes {
     }
     const added: ImageState[] = [];
     await mapLimit(newMetas, 16, async (iid) => {
-      const found = await getJson(this.store, layout.imageMeta(cid, iid));
-      const parsed = found === undefined ? undefined : ImageMeta.safeParse(found.value);
-      if (parsed?.success)
-        added.push({ meta: parsed.data, answers: new Map(), leaseUntil: 0, leaseNotedAt: 0, reserved: false });
+      const state = await this.readImage(cid, iid);
+      if (state !== undefined) added.push(state);
     });
     this.addImages(index, added);
 
@@ -140,13 +138,8 @@ export class CampaignIndexes {
         changed.push({ ...ids, etag: item.etag, at: item.lastModified.getTime() });
     }
     await mapLimit(changed, 16, async ({ iid, annotator, at }) => {
-      const found = await getJson(this.store, layout.annotation(cid, iid, annotator));
-      const value = found?.value as { answer?: unknown; fates?: { fate: string }[] | null } | undefined;
-      const answer = value?.answer;
-      if (found !== undefined && typeof answer === "string") {
-        const fates = fateCounts(Array.isArray(value?.fates) ? value.fates : null);
-        index.images.get(iid)?.answers.set(annotator, { answer, at, etag: found.etag, ...(fates ? { fates } : {}) });
-      }
+      const note = await this.readAnswer(cid, iid, annotator, at);
+      if (note !== undefined) index.images.get(iid)?.answers.set(annotator, note);
     });
 
     const leased = new Map<string, number>();
@@ -184,28 +177,30 @@ export class CampaignIndexes {
   }
 
   private async loadImage(entry: Entry, cid: string, iid: string): Promise<void> {
-    const found = await getJson(this.store, layout.imageMeta(cid, iid)).catch(() => undefined);
-    const parsed = found === undefined ? undefined : ImageMeta.safeParse(found.value);
-    if (parsed?.success && !entry.index.images.has(iid))
-      this.addImages(entry.index, [
-        { meta: parsed.data, answers: new Map(), leaseUntil: 0, leaseNotedAt: 0, reserved: false },
-      ]);
+    const state = await this.readImage(cid, iid).catch(() => undefined);
+    if (state !== undefined && !entry.index.images.has(iid)) this.addImages(entry.index, [state]);
   }
 
-  private async loadAnswer(
-    state: ImageState,
-    cid: string,
-    iid: string,
-    annotator: string,
-    etag: string,
-  ): Promise<void> {
-    if (state.answers.get(annotator)?.answer !== "?") return;
-    const found = await getJson(this.store, layout.annotation(cid, iid, annotator)).catch(() => undefined);
+  private async loadAnswer(state: ImageState, cid: string, iid: string, annotator: string, etag: string) {
+    const waiting = (note: AnswerNote | undefined) => note?.etag === etag && note.answer === "?";
+    if (!waiting(state.answers.get(annotator))) return;
+    const note = await this.readAnswer(cid, iid, annotator, state.answers.get(annotator)!.at).catch(() => undefined);
+    if (note?.etag === etag && waiting(state.answers.get(annotator))) state.answers.set(annotator, note);
+  }
+
+  private async readImage(cid: string, iid: string): Promise<ImageState | undefined> {
+    const found = await getJson(this.store, layout.imageMeta(cid, iid));
+    const parsed = found === undefined ? undefined : ImageMeta.safeParse(found.value);
+    if (!parsed?.success) return undefined;
+    return { meta: parsed.data, answers: new Map(), leaseUntil: 0, leaseNotedAt: 0, reserved: false };
+  }
+
+  private async readAnswer(cid: string, iid: string, annotator: string, at: number): Promise<AnswerNote | undefined> {
+    const found = await getJson(this.store, layout.annotation(cid, iid, annotator));
     const value = found?.value as { answer?: unknown; fates?: { fate: string }[] | null } | undefined;
-    const note = state.answers.get(annotator);
-    if (found?.etag !== etag || note?.etag !== etag || note.answer !== "?" || typeof value?.answer !== "string") return;
+    if (found === undefined || typeof value?.answer !== "string") return undefined;
     const fates = fateCounts(Array.isArray(value.fates) ? value.fates : null);
-    state.answers.set(annotator, { answer: value.answer, at: note.at, etag, ...(fates ? { fates } : {}) });
+    return { answer: value.answer, at, etag: found.etag, ...(fates ? { fates } : {}) };
   }
 
   private addImages(index: CampaignIndex, added: ImageState[]): void {
