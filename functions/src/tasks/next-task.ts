@@ -149,15 +149,16 @@ async function tryLease(
   deps.indexes.noteLease(cid, iid, nowMs + leaseMs);
   // A view that follows the store's changes already showed the image free; else it may be stale:
   // check the image's answers in storage before handing it out.
-  if (deps.indexes.current(cid))
-    return { image: state.meta, lease, lookup: await deps.predictions.get(campaign, state.meta) };
-  const page = await deps.store.list(layout.imageAnnotations(cid, iid));
-  const answeredBy = page.items.flatMap((item) => parseAnnotationKey(item.key)?.annotator ?? []);
-  if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
-    await deps.store.delete(layout.lease(cid, iid), { durable: false }).catch(() => {});
-    for (const who of answeredBy) if (!state.answers.has(who)) state.answers.set(who, { answer: "?", at: 0, etag: "" });
-    deps.indexes.noteLease(cid, iid, 0);
-    return undefined;
+  if (!deps.indexes.current(cid)) {
+    const page = await deps.store.list(layout.imageAnnotations(cid, iid));
+    const answeredBy = page.items.flatMap((item) => parseAnnotationKey(item.key)?.annotator ?? []);
+    if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
+      await deps.store.delete(layout.lease(cid, iid), { durable: false }).catch(() => {});
+      for (const who of answeredBy)
+        if (!state.answers.has(who)) state.answers.set(who, { answer: "?", at: 0, etag: "" });
+      deps.indexes.noteLease(cid, iid, 0);
+      return undefined;
+    }
   }
   return { image: state.meta, lease, lookup: await deps.predictions.get(campaign, state.meta) };
 }
