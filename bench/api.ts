@@ -4,7 +4,7 @@
 // Goals: ≥ 1,000 answers/s, p99 ≤ 50 ms, ≥ 0.25 of the bare route's throughput.
 // tasks:next leases a new image on every call (5 s leases), so the campaign must hold more images
 // than the run can lease: the status codes are printed to show that no call found none (204).
-// `npm run bench -- api [--images 40000] [--seconds 4] [--connections 100]`
+// `npm run bench -- api [--images 100000] [--seconds 4] [--connections 100]`
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +20,7 @@ import autocannon from "autocannon";
 
 const { values } = parseArgs({
   options: {
-    images: { type: "string", default: "40000" },
+    images: { type: "string", default: "100000" },
     seconds: { type: "string", default: "4" },
     connections: { type: "string", default: "100" },
   },
@@ -32,7 +32,8 @@ const adminToken = "bench-admin-token-0123456789abcdef";
 const dir = mkdtempSync(join(tmpdir(), "boxloop-bench-api-"));
 const children: ChildProcess[] = [];
 
-async function spawnServer(args: string[]): Promise<string> {
+/** The server's URL, and its later stdout lines (`{"log"}`). */
+async function spawnServer(args: string[]): Promise<{ url: string; lines: AsyncIterator<string> }> {
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
   const child = spawn(
     process.execPath,
@@ -43,11 +44,30 @@ async function spawnServer(args: string[]): Promise<string> {
     },
   );
   children.push(child);
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error(`server exited with ${child.exitCode}`);
+  return { url: (JSON.parse(first.value) as { url: string }).url, lines };
+}
+
+/** Waits for the API's log line that says the model version's predictions are all in memory. */
+async function predictionsInMemory(lines: AsyncIterator<string>): Promise<string> {
+  const found = (async () => {
+    for (let line = await lines.next(); !line.done; line = await lines.next()) {
+      const { log } = JSON.parse(line.value) as { log: string };
+      if (log.includes("read into memory")) return log;
+    }
+    throw new Error("the API server exited");
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the predictions were not read into memory within 120 s")), 120_000);
   });
-  return (JSON.parse(line) as { url: string }).url;
+  try {
+    return await Promise.race([found, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A campaign of `imageCount` images, every prediction cached; returns 1,000 already answered, to re-PUT. */
@@ -129,12 +149,12 @@ try {
   const seeded = Date.now();
   const putIds = await seed();
   console.log(`seeded in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
-  const api = await spawnServer(["--data-dir", dir, "--admin-token", adminToken]);
-  const bare = await spawnServer(["--bare"]);
+  const { url: api, lines: apiLog } = await spawnServer(["--data-dir", dir, "--admin-token", adminToken]);
+  const { url: bare } = await spawnServer(["--bare"]);
   const auth = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
-  // Warm up for 3 s: the first tasks:next builds the campaign's in-memory view and starts reading the
-  // stored predictions into memory (~2 s for 40,000 on an idle machine); the figures are the steady
-  // state after that.
+  // Warm up: the first tasks:next builds the campaign's in-memory view and starts reading the stored
+  // predictions into memory (~2 s for 40,000 on an idle machine, longer under load); the figures
+  // are the steady state after that.
   let n = 0;
   const nextTaskLoad = (seconds: number) =>
     load({
@@ -145,6 +165,7 @@ try {
       requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ annotator: `ann${n++ % 1000}` }) }) }],
     });
   await nextTaskLoad(3);
+  console.log(await predictionsInMemory(apiLog));
   const nextTask = await nextTaskLoad(duration);
   const bareNext = await load({ url: `${bare}/bare`, method: "POST", headers: auth, body: '{"annotator":"ann1"}' });
   const answer = JSON.stringify({

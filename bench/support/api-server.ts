@@ -1,6 +1,6 @@
 // The process `bench/api.ts` loads: the real API over a local-directory store, with an in-process
 // predictor whose predictions are all cached already; or, with `--bare`, a bare Hono app (the
-// baseline). Prints `{"url"}` once listening.
+// baseline). Prints `{"url"}` once listening, then `{"log"}` for each of the API's log lines.
 import { parseArgs } from "node:util";
 import { localDeps } from "@boxloop/functions/deps-local";
 import type { Predictor } from "@boxloop/functions/predictions/port";
@@ -33,7 +33,10 @@ if (values.bare) {
   });
 } else {
   const running = await startServer(
-    localDeps({ dataDir: values["data-dir"]!, adminToken: values["admin-token"]! }, { predictor: cachedOnly }),
+    localDeps(
+      { dataDir: values["data-dir"]!, adminToken: values["admin-token"]! },
+      { predictor: cachedOnly, log: (line) => console.log(JSON.stringify({ log: line })) },
+    ),
     { port: 0 },
   );
   console.log(JSON.stringify({ url: running.url }));

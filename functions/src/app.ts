@@ -32,6 +32,8 @@ function toError(error: unknown): ApiError | undefined {
     const status = error.status;
     if (status === 413) return new ApiError(413, "too_large", "request body over the limit", "body");
     if (status === 400) return new ApiError(400, "bad_request", error.message || "malformed request", "body");
+    if (status === 415)
+      return new ApiError(415, "unsupported_media_type", "the body must be application/json", "content-type");
     if (status === 401) return new ApiError(401, "unauthorized", error.message, "authorization");
   }
   return undefined;

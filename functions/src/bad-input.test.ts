@@ -268,6 +268,23 @@ function badRequests(): fc.Arbitrary<Bad> {
       body: JSON.stringify({ name: "N", labels: ["a"], threshold: t }),
       field: "threshold",
     })),
+    // a body that is not declared JSON: on a schema-validated route and on the two checked in their handlers
+    fc
+      .tuple(
+        fc.constantFrom("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"),
+        fc.constantFrom(
+          { method: "POST", path: "/campaigns", body: JSON.stringify({ name: "N", labels: ["a"] }) },
+          { method: "POST", path: "/campaigns/fz/tasks:next", body: JSON.stringify({ annotator: "ann" }) },
+          { method: "PUT", path: "/campaigns/fz/images/IID/annotations/ann", body: JSON.stringify(goodAnswer) },
+        ),
+      )
+      .map(([type, request]) => ({
+        ...request,
+        path: request.path.replace("IID", iid),
+        headers: { "content-type": type },
+        field: "content-type",
+        status: 415,
+      })),
     fc.constant({
       method: "POST",
       path: "/campaigns",

@@ -1,7 +1,7 @@
 // The API's one error shape: `{"error": {"code", "message", "field"?}}`.
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 422 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 503;
 
 export class ApiError extends Error {
   constructor(

@@ -12,19 +12,23 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 export function localTokens(store: Store, adminToken: string): Authenticator {
   const admin = Buffer.from(sha256(adminToken), "hex");
-  const cache = new Map<string, Principal>();
+  // Tokens already verified, by the token itself: a map lookup instead of a hash per request.
+  const known = new Map<string, Principal>();
+  const remember = (token: string, principal: Principal) => {
+    if (known.size >= 10_000) known.clear();
+    known.set(token, principal);
+    return principal;
+  };
   return {
     async verify(token) {
       if (token.length < 16 || token.length > 512) return undefined;
+      const hit = known.get(token);
+      if (hit !== undefined) return hit;
       const hash = sha256(token);
-      if (timingSafeEqual(Buffer.from(hash, "hex"), admin)) return { subject: "admin", role: "admin" };
-      const cached = cache.get(hash);
-      if (cached !== undefined) return cached;
+      if (timingSafeEqual(Buffer.from(hash, "hex"), admin)) return remember(token, { subject: "admin", role: "admin" });
       const found = await getJson(store, layout.token(hash));
       if (found === undefined) return undefined;
-      const principal = Stored.parse(found.value);
-      cache.set(hash, principal);
-      return principal;
+      return remember(token, Stored.parse(found.value));
     },
     async issue(principal) {
       const token = `bxl_${randomBytes(24).toString("base64url")}`;

@@ -15,8 +15,8 @@ export type Lookup =
 
 export interface PredictionCache {
   version(campaign: Campaign): Promise<string | null>;
-  /** Only what is cached for the current version; never calls the model server. */
-  cached(campaign: Campaign, image: ImageMeta): Promise<Lookup | undefined>;
+  /** What memory holds for this version of the campaign's model; never reads storage or calls the model server. */
+  known(cid: string, version: string, iid: string): Prediction | undefined;
   get(campaign: Campaign, image: ImageMeta): Promise<Lookup>;
   /** The prediction shown with `version`, if cached (for recording what became of each box). */
   shown(cid: string, version: string, iid: string): Promise<Prediction | undefined>;
@@ -28,6 +28,8 @@ export interface PredictionCacheOptions {
   versionTtlMs?: number;
   maxEntries?: number;
   now?: () => number;
+  /** Where the end of a version's read into memory is reported. @default console.error */
+  log?: (line: string) => void;
 }
 
 export function predictionCache(
@@ -37,38 +39,67 @@ export function predictionCache(
 ): PredictionCache {
   const timeoutMs = options.timeoutMs ?? 3000;
   const versionTtlMs = options.versionTtlMs ?? 1000;
-  const maxEntries = options.maxEntries ?? 50_000;
+  const maxEntries = options.maxEntries ?? 200_000;
   const now = options.now ?? Date.now;
-  const memory = new Map<string, Prediction>();
+  const log = options.log ?? ((line: string) => console.error(line));
+  // campaign → version → image → prediction. Nested rather than keyed by a joined string: the ids
+  // are strings the campaign view holds, whose hashes V8 keeps, so a lookup builds no string.
+  const memory = new Map<string, Map<string, Map<string, Prediction>>>();
+  let entries = 0;
   const versions = new Map<string, { version: string | null; at: number }>();
   const inflight = new Map<string, Promise<Lookup>>();
 
-  const remember = (key: string, prediction: Prediction) => {
-    if (memory.size >= maxEntries) memory.delete(memory.keys().next().value!);
-    memory.set(key, prediction);
+  const known = (cid: string, version: string, iid: string) => memory.get(cid)?.get(version)?.get(iid);
+
+  /** Keeps a prediction; when full, forgets the oldest of the oldest version first seen. */
+  const remember = (cid: string, version: string, iid: string, prediction: Prediction) => {
+    const byVersion = memory.get(cid) ?? new Map<string, Map<string, Prediction>>();
+    memory.set(cid, byVersion);
+    const byImage = byVersion.get(version) ?? new Map<string, Prediction>();
+    byVersion.set(version, byImage);
+    if (!byImage.has(iid)) {
+      if (entries >= maxEntries) forgetOne();
+      entries++;
+    }
+    byImage.set(iid, prediction);
+  };
+
+  const forgetOne = () => {
+    for (const [cid, byVersion] of memory)
+      for (const [version, byImage] of byVersion) {
+        const iid = byImage.keys().next().value;
+        if (iid === undefined) continue;
+        byImage.delete(iid);
+        entries--;
+        if (byImage.size === 0) byVersion.delete(version);
+        if (byVersion.size === 0) memory.delete(cid);
+        return;
+      }
   };
 
   const fromStore = async (cid: string, version: string, iid: string) => {
-    const key = layout.prediction(cid, version, iid);
-    const hit = memory.get(key);
+    const hit = known(cid, version, iid);
     if (hit !== undefined) return hit;
-    const found = await getJson(store, key);
+    const found = await getJson(store, layout.prediction(cid, version, iid));
     if (found === undefined) return undefined;
     const parsed = Prediction.safeParse(found.value);
     if (!parsed.success) return undefined;
-    remember(key, parsed.data);
+    remember(cid, version, iid, parsed.data);
     return parsed.data;
   };
 
   const warmed = new Set<string>();
   /** Reads the version's stored predictions into memory, a few at a time between requests. */
   const warm = async (cid: string, v: string) => {
+    const started = performance.now();
     const prefix = layout.predictions(cid, v);
     let batch: Promise<unknown>[] = [];
+    let read = 0;
     for await (const item of listAll(store, prefix)) {
-      if (memory.size >= maxEntries) return;
+      if (entries >= maxEntries) break;
       if (!item.key.endsWith(".json")) continue;
       batch.push(fromStore(cid, v, item.key.slice(prefix.length, -".json".length)));
+      read++;
       if (batch.length === 128) {
         await Promise.all(batch);
         batch = [];
@@ -76,6 +107,8 @@ export function predictionCache(
       }
     }
     await Promise.all(batch);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    log(`predictions of campaign ${cid}, model version ${v}: ${read} read into memory in ${seconds} s`);
   };
 
   const version = async (campaign: Campaign) => {
@@ -121,9 +154,10 @@ export function predictionCache(
       ]);
       if (prediction === null) return { status: "none" };
       const checked = Prediction.parse(prediction);
-      const key = layout.prediction(campaign.id, checked.modelVersion, image.id);
-      remember(key, checked);
-      await store.put(key, JSON.stringify(checked), { contentType: "application/json" });
+      remember(campaign.id, checked.modelVersion, image.id, checked);
+      await store.put(layout.prediction(campaign.id, checked.modelVersion, image.id), JSON.stringify(checked), {
+        contentType: "application/json",
+      });
       if (checked.modelVersion !== current) versions.delete(campaign.id);
       return { status: "ok", prediction: checked };
     } catch (error) {
@@ -135,12 +169,7 @@ export function predictionCache(
 
   return {
     version,
-    async cached(campaign, image) {
-      const current = await version(campaign);
-      if (current === null) return { status: "none" };
-      const hit = await fromStore(campaign.id, current, image.id);
-      return hit === undefined ? undefined : { status: "ok", prediction: hit };
-    },
+    known,
     async get(campaign, image) {
       const current = await version(campaign);
       if (current === null) {

@@ -4,13 +4,22 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { clip, fates } from "../annotations/geometry.ts";
 import { Annotation, AnswerInput, type Box } from "../annotations/schema.ts";
 import type { Campaign } from "../campaigns/schema.ts";
-import { type AppContext, errorResponses, ImageParams, isMember, requireSelf, router } from "../context.ts";
+import {
+  type AppContext,
+  errorResponses,
+  ImageParams,
+  isMember,
+  requireSelf,
+  router,
+  validate,
+  validJson,
+} from "../context.ts";
 import { ApiError, forbidden, invalid, notFound } from "../errors.ts";
 import { Id } from "../ids.ts";
 import { layout } from "../layout.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
 import { fateCounts } from "../tasks/campaign-index.ts";
-import { readLease, releaseLease } from "../tasks/lease.ts";
+import { type LeaseState, readLease, releaseLease } from "../tasks/lease.ts";
 
 const Params = ImageParams.extend({ annotator: Id.openapi({ param: { name: "annotator", in: "path" } }) });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -18,20 +27,23 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
 });
 
+const Conditions = z.object({
+  "if-match": z.string().max(200).optional(),
+  "if-none-match": z.literal("*").optional(),
+});
+
 export function annotationRoutes(ctx: AppContext) {
   const app = router();
 
-  app.openapi(
+  // Checked in the handler (see `validate` in context.ts).
+  app.openAPIRegistry.registerPath(
     createRoute({
       method: "put",
       path: "/campaigns/{cid}/images/{iid}/annotations/{annotator}",
       summary: "Store an answer (idempotent; If-Match / If-None-Match: * for concurrency)",
       request: {
         params: Params,
-        headers: z.object({
-          "if-match": z.string().max(200).optional(),
-          "if-none-match": z.literal("*").optional(),
-        }),
+        headers: Conditions,
         body: { required: true, content: { "application/json": { schema: AnswerInput } } },
       },
       responses: {
@@ -41,87 +53,93 @@ export function annotationRoutes(ctx: AppContext) {
         412: json(z.any(), "ETag mismatch"),
       },
     }),
-    async (c) => {
-      const { cid, iid, annotator } = c.req.valid("param");
-      const principal = c.get("principal");
-      requireSelf(principal, annotator);
-      const { campaign } = await ctx.campaigns.load(cid, principal);
-      if (principal.role !== "admin" && !isMember(campaign, annotator))
-        throw forbidden(`${annotator} is not a member of ${cid}`, "annotator");
-      const image = await ctx.image(cid, iid);
-      if (image === undefined) throw notFound(`image ${iid}`, "iid");
-      const input = c.req.valid("json");
-      const labels = new Set(campaign.labels);
-      const boxes: Box[] = input.boxes.map((box, i) => {
-        if (!labels.has(box.label)) throw invalid(`boxes.${i}.label`, `unknown label ${JSON.stringify(box.label)}`);
-        const clipped = clip(box, image.width, image.height);
-        if (clipped === undefined)
-          throw invalid(`boxes.${i}`, `box lies outside the ${image.width}×${image.height} image`);
-        return clipped;
-      });
-      const headers = c.req.valid("header");
-      const key = layout.annotation(cid, iid, annotator);
-      const nowMs = ctx.now();
-      const existing = await ctx.store.head(key);
-      if (existing === undefined) {
-        const lease = await readLease(ctx.store, cid, iid, nowMs);
-        if (lease === undefined || lease.lease.annotator !== annotator)
-          throw new ApiError(409, "no_lease", `${annotator} holds no lease on image ${iid}; call tasks:next`, "lease");
-        if (!lease.live) throw new ApiError(409, "lease_expired", `the lease on image ${iid} expired`, "lease");
-      }
-      let shown: Box[] | null = null;
-      if (input.modelVersion !== null) {
-        const prediction = await ctx.predictions.shown(cid, input.modelVersion, iid).catch(() => undefined);
-        if (prediction !== undefined)
-          shown = prediction.boxes
-            .filter((b) => b.score >= campaign.threshold)
-            .map(({ label, x, y, width, height }) => ({ label, x, y, width, height }));
-      }
-      const annotation: Annotation = {
-        campaignId: cid,
-        imageId: iid,
-        annotator,
-        answer: input.answer,
-        boxes,
-        modelVersion: input.modelVersion,
-        durationMs: input.durationMs,
-        fates: shown === null ? null : fates(shown, boxes),
-        ...(input.flagged ? { flagged: true } : {}),
-        submittedAt: new Date(nowMs).toISOString(),
-        by: principal.subject,
-      };
-      let etag: string;
-      try {
-        ({ etag } = await ctx.store.put(key, JSON.stringify(annotation), {
-          contentType: "application/json",
-          ...(headers["if-match"] === undefined ? {} : { ifMatch: headers["if-match"] }),
-          ...(headers["if-none-match"] === undefined ? {} : { ifNoneMatch: "*" as const }),
-        }));
-      } catch (error) {
-        if (isPreconditionFailed(error))
-          throw new ApiError(
-            412,
-            "etag_mismatch",
-            "the answer changed since you read it",
-            headers["if-match"] === undefined ? "if-none-match" : "if-match",
-          );
-        throw error;
-      }
-      const counts = fateCounts(annotation.fates);
-      ctx.indexes.noteAnswer(cid, iid, annotator, {
-        answer: input.answer,
-        at: nowMs,
-        etag,
-        ...(counts ? { fates: counts } : {}),
-      });
-      if (existing === undefined) {
-        await releaseLease(ctx.store, cid, iid, annotator, nowMs).catch(() => {});
-        ctx.indexes.noteLease(cid, iid, 0);
-        await maybeRetrain(ctx, campaign).catch(() => {});
-      }
-      return c.json(annotation, 200, { etag });
-    },
   );
+  app.put("/campaigns/:cid/images/:iid/annotations/:annotator", async (c) => {
+    const { cid, iid, annotator } = validate(Params, c.req.param(), "param");
+    const headers = validate(
+      Conditions,
+      { "if-match": c.req.header("if-match"), "if-none-match": c.req.header("if-none-match") },
+      "header",
+    );
+    const input = await validJson(c, AnswerInput);
+    const principal = c.get("principal");
+    requireSelf(principal, annotator);
+    const { campaign } = await ctx.campaigns.load(cid, principal);
+    if (principal.role !== "admin" && !isMember(campaign, annotator))
+      throw forbidden(`${annotator} is not a member of ${cid}`, "annotator");
+    const image = await ctx.image(cid, iid);
+    if (image === undefined) throw notFound(`image ${iid}`, "iid");
+    const labels = new Set(campaign.labels);
+    const boxes: Box[] = input.boxes.map((box, i) => {
+      if (!labels.has(box.label)) throw invalid(`boxes.${i}.label`, `unknown label ${JSON.stringify(box.label)}`);
+      const clipped = clip(box, image.width, image.height);
+      if (clipped === undefined)
+        throw invalid(`boxes.${i}`, `box lies outside the ${image.width}×${image.height} image`);
+      return clipped;
+    });
+    const key = layout.annotation(cid, iid, annotator);
+    const nowMs = ctx.now();
+    // A first answer needs the annotator's live lease, released once the answer is stored.
+    let held: LeaseState;
+    if ((await ctx.store.head(key)) === undefined) {
+      held = await readLease(ctx.store, cid, iid, nowMs);
+      if (held === undefined || held.lease.annotator !== annotator)
+        throw new ApiError(409, "no_lease", `${annotator} holds no lease on image ${iid}; call tasks:next`, "lease");
+      if (!held.live) throw new ApiError(409, "lease_expired", `the lease on image ${iid} expired`, "lease");
+    }
+    let shown: Box[] | null = null;
+    if (input.modelVersion !== null) {
+      const prediction = await ctx.predictions.shown(cid, input.modelVersion, iid).catch(() => undefined);
+      if (prediction !== undefined)
+        shown = prediction.boxes
+          .filter((b) => b.score >= campaign.threshold)
+          .map(({ label, x, y, width, height }) => ({ label, x, y, width, height }));
+    }
+    const annotation: Annotation = {
+      campaignId: cid,
+      imageId: iid,
+      annotator,
+      answer: input.answer,
+      boxes,
+      modelVersion: input.modelVersion,
+      durationMs: input.durationMs,
+      fates: shown === null ? null : fates(shown, boxes),
+      ...(input.flagged ? { flagged: true } : {}),
+      submittedAt: new Date(nowMs).toISOString(),
+      by: principal.subject,
+    };
+    const text = JSON.stringify(annotation);
+    let etag: string;
+    try {
+      ({ etag } = await ctx.store.put(key, text, {
+        contentType: "application/json",
+        ...(headers["if-match"] === undefined ? {} : { ifMatch: headers["if-match"] }),
+        ...(headers["if-none-match"] === undefined ? {} : { ifNoneMatch: "*" as const }),
+      }));
+    } catch (error) {
+      if (isPreconditionFailed(error))
+        throw new ApiError(
+          412,
+          "etag_mismatch",
+          "the answer changed since you read it",
+          headers["if-match"] === undefined ? "if-none-match" : "if-match",
+        );
+      throw error;
+    }
+    const counts = fateCounts(annotation.fates);
+    ctx.indexes.noteAnswer(cid, iid, annotator, {
+      answer: input.answer,
+      at: nowMs,
+      etag,
+      ...(counts ? { fates: counts } : {}),
+    });
+    if (held !== undefined) {
+      await releaseLease(ctx.store, cid, iid, held).catch(() => {});
+      ctx.indexes.noteLease(cid, iid, 0);
+      await maybeRetrain(ctx, campaign).catch(() => {});
+    }
+    return c.body(text, 200, { etag, "content-type": "application/json" });
+  });
 
   app.openapi(
     createRoute({

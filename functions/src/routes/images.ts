@@ -236,9 +236,10 @@ export function imageRoutes(ctx: AppContext) {
   return app;
 }
 
-/** Presigned URLs of the local store are paths on this server. */
+/** Presigned URLs of the local store are paths on this server: they get the request's origin. */
 export function absolute(url: string, requestUrl: string): string {
-  return url.startsWith("/") ? new URL(url, requestUrl).toString() : url;
+  if (!url.startsWith("/")) return url;
+  return requestUrl.slice(0, requestUrl.indexOf("/", requestUrl.indexOf("//") + 2)) + url;
 }
 
 async function allowedFolder(roots: string[], path: string): Promise<string> {

@@ -1,6 +1,15 @@
 // tasks:next — an image nobody else holds, with its predictions and a lease; 204 when none is left.
 import { createRoute, z } from "@hono/zod-openapi";
-import { type AppContext, CampaignParams, errorResponses, isMember, requireSelf, router } from "../context.ts";
+import {
+  type AppContext,
+  CampaignParams,
+  errorResponses,
+  isMember,
+  requireSelf,
+  router,
+  validate,
+  validJson,
+} from "../context.ts";
 import { forbidden } from "../errors.ts";
 import { Id } from "../ids.ts";
 import { ImageMeta } from "../images/ingest.ts";
@@ -21,16 +30,19 @@ const Task = z
   })
   .openapi("Task");
 
+const NextTaskBody = z.strictObject({ annotator: Id });
+
 export function taskRoutes(ctx: AppContext) {
   const app = router();
-  app.openapi(
+  // Checked in the handler (see `validate` in context.ts).
+  app.openAPIRegistry.registerPath(
     createRoute({
       method: "post",
       path: "/campaigns/{cid}/tasks:next",
       summary: "Lease the next image for an annotator",
       request: {
         params: CampaignParams,
-        body: { required: true, content: { "application/json": { schema: z.strictObject({ annotator: Id }) } } },
+        body: { required: true, content: { "application/json": { schema: NextTaskBody } } },
       },
       responses: {
         200: { description: "A task", content: { "application/json": { schema: Task } } },
@@ -38,38 +50,38 @@ export function taskRoutes(ctx: AppContext) {
         ...errorResponses,
       },
     }),
-    async (c) => {
-      const { cid } = c.req.valid("param");
-      const { annotator } = c.req.valid("json");
-      const principal = c.get("principal");
-      requireSelf(principal, annotator);
-      const { campaign } = await ctx.campaigns.load(cid, principal);
-      if (principal.role !== "admin" && !isMember(campaign, annotator))
-        throw forbidden(`${annotator} is not a member of ${cid}`, "annotator");
-      const task = await nextTask(ctx, campaign, annotator);
-      if (task === undefined) return c.body(null, 204);
-      const { image, lease, lookup } = task;
-      const url = await ctx.imageUrl(cid, image);
-      const predictions =
-        lookup.status === "ok"
-          ? {
-              modelVersion: lookup.prediction.modelVersion,
-              boxes: lookup.prediction.boxes.filter((b) => b.score >= campaign.threshold),
-            }
-          : null;
-      return c.json(
-        {
-          campaignId: cid,
-          image: { ...image, url: absolute(url, c.req.url) },
-          lease: { annotator: lease.annotator, leasedAt: lease.leasedAt, expiresAt: lease.expiresAt },
-          labels: campaign.labels,
-          threshold: campaign.threshold,
-          predictions,
-          predictionsUnavailable: lookup.status === "unavailable",
-        },
-        200,
-      );
-    },
   );
+  app.post("/campaigns/:cid/tasks:next", async (c) => {
+    const { cid } = validate(CampaignParams, c.req.param(), "param");
+    const { annotator } = await validJson(c, NextTaskBody);
+    const principal = c.get("principal");
+    requireSelf(principal, annotator);
+    const { campaign } = await ctx.campaigns.load(cid, principal);
+    if (principal.role !== "admin" && !isMember(campaign, annotator))
+      throw forbidden(`${annotator} is not a member of ${cid}`, "annotator");
+    const task = await nextTask(ctx, campaign, annotator);
+    if (task === undefined) return c.body(null, 204);
+    const { image, lease, lookup } = task;
+    const url = await ctx.imageUrl(cid, image);
+    const predictions =
+      lookup.status === "ok"
+        ? {
+            modelVersion: lookup.prediction.modelVersion,
+            boxes: lookup.prediction.boxes.filter((b) => b.score >= campaign.threshold),
+          }
+        : null;
+    return c.json(
+      {
+        campaignId: cid,
+        image: { ...image, url: absolute(url, c.req.url) },
+        lease: { annotator: lease.annotator, leasedAt: lease.leasedAt, expiresAt: lease.expiresAt },
+        labels: campaign.labels,
+        threshold: campaign.threshold,
+        predictions,
+        predictionsUnavailable: lookup.status === "unavailable",
+      },
+      200,
+    );
+  });
   return app;
 }

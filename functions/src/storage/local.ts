@@ -48,6 +48,7 @@ interface Pending {
   soft: boolean;
 }
 
+const utf8 = new TextEncoder();
 const etag = (micros: bigint, size: number | bigint) => `"${micros.toString(16)}-${size.toString(16)}"`;
 const microsOf = (s: FileStats) => s.mtimeNs / 1000n;
 
@@ -159,6 +160,11 @@ export class LocalStore implements Store {
 
   private path(key: string): string {
     assertKey(key);
+    return this.file(key);
+  }
+
+  /** The file of a key known to be valid. */
+  private file(key: string): string {
     return join(this.root, ...key.split("/"));
   }
 
@@ -206,23 +212,23 @@ export class LocalStore implements Store {
   }
 
   /** The current version of a key: pending in memory, else on disk. */
-  private current(key: string, path: string): ObjectInfo | undefined {
+  private current(key: string): ObjectInfo | undefined {
     const p = this.pending.get(key);
     if (p !== undefined) return p.body === null ? undefined : pendingInfo(key, { ...p, body: p.body });
-    const s = this.statFile(path);
+    const s = this.statFile(this.file(key));
     return s === undefined ? undefined : fileInfo(key, s);
   }
 
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<{ etag: string }> {
-    const path = this.path(key);
+    assertKey(key);
     if (options.ifMatch !== undefined && options.ifNoneMatch !== undefined) {
       throw new StorageError("PreconditionFailed", "ifMatch and ifNoneMatch together");
     }
     await this.ready();
-    await this.backpressure();
-    const bytes = new Uint8Array(typeof body === "string" ? Buffer.from(body) : body);
+    if (this.unwritten >= (this.options.maxPending ?? 50_000)) await this.backpressure();
+    const bytes = typeof body === "string" ? utf8.encode(body) : new Uint8Array(body);
     return this.serialize(key, async () => {
-      const current = this.current(key, path);
+      const current = this.current(key);
       if (options.ifNoneMatch === "*" && current !== undefined) {
         throw new StorageError("PreconditionFailed", `${key} exists`);
       }
@@ -243,7 +249,7 @@ export class LocalStore implements Store {
     const path = this.path(key);
     await this.ready();
     await this.serialize(key, async () => {
-      const current = this.current(key, path);
+      const current = this.current(key);
       if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) {
         throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
       }
@@ -442,9 +448,9 @@ export class LocalStore implements Store {
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {
-    const path = this.path(key);
+    assertKey(key);
     await this.queues.get(key);
-    return this.current(key, path);
+    return this.current(key);
   }
 
   /**
@@ -544,7 +550,7 @@ export class LocalStore implements Store {
     if (more) sorted = sorted.filter((key) => key <= lastWalked);
     const items: ObjectInfo[] = [];
     for (const key of sorted.slice(0, limit)) {
-      const info = this.current(key, join(this.root, ...key.split("/")));
+      const info = this.current(key);
       if (info !== undefined) items.push(info);
     }
     const last = sorted[Math.min(limit, sorted.length) - 1];

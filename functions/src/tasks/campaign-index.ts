@@ -37,8 +37,8 @@ export interface ImageState {
 
 export interface CampaignIndex {
   images: Map<string, ImageState>;
-  /** Image ids in the order they were added. */
-  order: string[];
+  /** The images in the order they were added. */
+  order: ImageState[];
 }
 
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -206,9 +206,9 @@ export class CampaignIndexes {
   private addImages(index: CampaignIndex, added: ImageState[]): void {
     if (added.length === 0) return;
     for (const state of added) index.images.set(state.meta.id, state);
-    index.order = [...index.images.values()]
-      .sort((a, b) => a.meta.addedAt.localeCompare(b.meta.addedAt) || a.meta.id.localeCompare(b.meta.id))
-      .map((s) => s.meta.id);
+    index.order = [...index.images.values()].sort(
+      (a, b) => a.meta.addedAt.localeCompare(b.meta.addedAt) || a.meta.id.localeCompare(b.meta.id),
+    );
   }
 
   noteImage(cid: string, meta: ImageMeta): void {

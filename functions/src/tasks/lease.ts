@@ -59,12 +59,10 @@ export async function acquireLease(
   }
 }
 
-/** Deletes the lease if `annotator` still holds this very lease. */
-export async function releaseLease(store: Store, cid: string, iid: string, annotator: string, nowMs: number) {
-  const current = await readLease(store, cid, iid, nowMs);
-  if (current === undefined || current.lease.annotator !== annotator) return;
+/** Deletes the lease `held`, unless it has changed since it was read (reclaimed by someone else). */
+export async function releaseLease(store: Store, cid: string, iid: string, held: NonNullable<LeaseState>) {
   try {
-    await store.delete(layout.lease(cid, iid), { ifMatch: current.etag, durable: false });
+    await store.delete(layout.lease(cid, iid), { ifMatch: held.etag, durable: false });
   } catch (error) {
     if (!isPreconditionFailed(error)) throw error;
   }

@@ -6,6 +6,7 @@
 import type { Campaign } from "../campaigns/schema.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
 import type { Lookup, PredictionCache } from "../predictions/cache.ts";
+import type { Prediction } from "../predictions/port.ts";
 import type { Store } from "../storage/port.ts";
 import type { CampaignIndexes, ImageState } from "./campaign-index.ts";
 import { acquireLease, type Lease } from "./lease.ts";
@@ -37,10 +38,11 @@ function free(state: ImageState, campaign: Campaign, annotator: string, nowMs: n
 }
 
 /** Distance of the most uncertain box from the threshold; -1 when there is no prediction. */
-export function uncertainty(lookup: Lookup | undefined, threshold: number): number {
-  if (lookup === undefined || lookup.status !== "ok") return -1;
-  const scores = lookup.prediction.boxes.map((b) => Math.abs(b.score - threshold));
-  return scores.length === 0 ? threshold : Math.min(...scores);
+export function uncertainty(prediction: Prediction | undefined, threshold: number): number {
+  if (prediction === undefined) return -1;
+  let nearest = threshold;
+  for (const box of prediction.boxes) nearest = Math.min(nearest, Math.abs(box.score - threshold));
+  return nearest;
 }
 
 export async function nextTask(
@@ -49,11 +51,11 @@ export async function nextTask(
   annotator: string,
 ): Promise<NextTask | undefined> {
   const index = await deps.indexes.get(campaign);
-  const tried = new Set<string>();
+  const tried = new Set<ImageState>();
   let probes = 0;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const nowMs = deps.now();
-    const isFree = (iid: string) => !tried.has(iid) && free(index.images.get(iid)!, campaign, annotator, nowMs);
+    const isFree = (state: ImageState) => !tried.has(state) && free(state, campaign, annotator, nowMs);
     const candidates = candidatesOf(
       index.order,
       isFree,
@@ -64,20 +66,16 @@ export async function nextTask(
     if (candidates.length === 0) {
       // The view may think an image leased whose lease has expired or gone: probe a few; the
       // lease's own expiry time decides.
-      const stale = (iid: string) =>
-        !tried.has(iid) && free({ ...index.images.get(iid)!, leaseUntil: 0 }, campaign, annotator, nowMs);
+      const stale = (state: ImageState) =>
+        !tried.has(state) && free({ ...state, leaseUntil: 0 }, campaign, annotator, nowMs);
       const probe = probes++ < 3 ? candidatesOf(index.order, stale, 1, deps.random)[0] : undefined;
       if (probe === undefined) return undefined;
-      chosen = index.images.get(probe)!;
+      chosen = probe;
     } else {
-      chosen = await choose(
-        deps,
-        campaign,
-        candidates.map((iid) => index.images.get(iid)!),
-      );
+      chosen = await choose(deps, campaign, candidates);
       if (!free(chosen, campaign, annotator, deps.now())) continue; // taken while we looked at predictions
     }
-    tried.add(chosen.meta.id);
+    tried.add(chosen);
     chosen.reserved = true;
     try {
       const task = await tryLease(deps, campaign, annotator, chosen);
@@ -95,21 +93,21 @@ export async function nextTask(
  * from a scan of all.
  */
 function candidatesOf(
-  order: string[],
-  isFree: (iid: string) => boolean,
+  order: ImageState[],
+  isFree: (state: ImageState) => boolean,
   count: number,
   random: () => number,
-): string[] {
+): ImageState[] {
   if (count === 1) {
     const first = order.find(isFree);
     return first === undefined ? [] : [first];
   }
-  const picked = new Set<string>();
-  for (let probe = 0; probe < count * 8 && picked.size < count && order.length > 0; probe++) {
-    const iid = order[Math.floor(random() * order.length)]!;
-    if (isFree(iid)) picked.add(iid);
+  const picked: ImageState[] = [];
+  for (let probe = 0; probe < count * 8 && picked.length < count && order.length > 0; probe++) {
+    const state = order[Math.floor(random() * order.length)]!;
+    if (isFree(state) && !picked.includes(state)) picked.push(state);
   }
-  if (picked.size >= Math.min(count, 1) && picked.size > 0) return [...picked];
+  if (picked.length > 0) return picked;
   const all = order.filter(isFree);
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -120,14 +118,23 @@ function candidatesOf(
 
 async function choose(deps: NextTaskDeps, campaign: Campaign, candidates: ImageState[]): Promise<ImageState> {
   if (campaign.strategy !== "uncertain" || deps.random() < campaign.randomFraction) return candidates[0]!;
-  const scored = await Promise.all(
-    candidates.map(async (state) => ({
-      state,
-      distance: uncertainty(await deps.predictions.get(campaign, state.meta), campaign.threshold),
-    })),
-  );
-  scored.sort((a, b) => a.distance - b.distance);
-  return scored[0]!.state;
+  // Without a model every candidate is as uncertain as the next.
+  const version = await deps.predictions.version(campaign);
+  if (version === null) return candidates[0]!;
+  const known = (state: ImageState) => deps.predictions.known(campaign.id, version, state.meta.id);
+  let predictions = candidates.map(known);
+  // Candidates whose predictions memory lacks are looked up (storage, then the model server) first.
+  if (predictions.includes(undefined)) {
+    await Promise.all(candidates.map((state, i) => predictions[i] ?? deps.predictions.get(campaign, state.meta)));
+    predictions = candidates.map(known);
+  }
+  let chosen = 0;
+  let nearest = Number.POSITIVE_INFINITY;
+  predictions.forEach((prediction, i) => {
+    const distance = uncertainty(prediction, campaign.threshold);
+    if (distance < nearest) [chosen, nearest] = [i, distance];
+  });
+  return candidates[chosen]!;
 }
 
 async function tryLease(

@@ -1,0 +1,123 @@
+// The order of tasks by strategy: `uncertain` takes the sampled image whose prediction is nearest
+// the threshold (none at all counts as nearest), `sequential` the oldest free one; no strategy hands
+// out an image someone holds or this annotator answered.
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import type { Campaign } from "../campaigns/schema.ts";
+import { ingestImage } from "../images/ingest.ts";
+import { layout } from "../layout.ts";
+import { predictionCache } from "../predictions/cache.ts";
+import type { Prediction, Predictor } from "../predictions/port.ts";
+import { LocalStore } from "../storage/local.ts";
+import { png } from "../testing/png.ts";
+import { CampaignIndexes } from "./campaign-index.ts";
+import { nextTask } from "./next-task.ts";
+
+const campaign = {
+  id: "c1",
+  name: "C",
+  labels: ["a"],
+  threshold: 0.5,
+  owner: "admin",
+  members: [],
+  retrainEvery: 0,
+  schedule: null,
+  heldOutFraction: 0,
+  strategy: "uncertain",
+  randomFraction: 0,
+  answersPerImage: 1,
+  leaseSeconds: 60,
+  modelName: "c1",
+  createdAt: new Date(0).toISOString(),
+} as Campaign;
+
+/** A small linear congruential generator: the same samples on every run. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** Six images (at most one sample), with the given top scores from model version 1 (null: no prediction stored). */
+async function setup(
+  scores: (number | null)[],
+  fn: (deps: Parameters<typeof nextTask>[0], ids: string[]) => Promise<void>,
+) {
+  const dir = await mkdtemp(join(tmpdir(), "boxloop-next-"));
+  const store = new LocalStore(dir);
+  const clock = Date.parse("2026-12-01T00:00:00Z");
+  const ids: string[] = [];
+  for (const [i, score] of scores.entries()) {
+    const { image } = await ingestImage(store, campaign, png(20, 20, i + 1), `${i}.png`, new Date(clock + i));
+    ids.push(image.id);
+    if (score === null) continue;
+    const prediction: Prediction = {
+      modelVersion: "1",
+      boxes: [{ label: "a", x: 1, y: 1, width: 5, height: 5, score }],
+    };
+    await store.put(layout.prediction(campaign.id, "1", image.id), JSON.stringify(prediction));
+  }
+  // A model server that knows version 1 and has nothing new to say.
+  const predictor: Predictor = { currentVersion: async () => "1", predict: async () => null };
+  const now = () => clock;
+  try {
+    await fn(
+      {
+        store,
+        indexes: new CampaignIndexes(store, now),
+        predictions: predictionCache(store, predictor, { now, log: () => {} }),
+        now,
+        random: seeded(7),
+      },
+      ids,
+    );
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test("uncertain: nearest the threshold first, no prediction counting as nearest; never an image held", async () => {
+  await setup([0.9, 0.45, 0.1, 0.58, null, 0.99], async (deps, ids) => {
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const task = await nextTask(deps, campaign, `ann${i}`);
+      assert.ok(task !== undefined);
+      assert.equal(task.lease.annotator, `ann${i}`);
+      order.push(task.image.id);
+    }
+    // distances from 0.5: none, 0.05, 0.08, 0.4, 0.4, 0.49 (ties keep the sample's order)
+    assert.deepEqual(order.slice(0, 3), [ids[4], ids[1], ids[3]]);
+    assert.deepEqual(new Set(order.slice(3, 5)), new Set([ids[0], ids[2]]));
+    assert.equal(order[5], ids[5]);
+    assert.equal(await nextTask(deps, campaign, "ann6"), undefined, "all six are leased");
+  });
+});
+
+test("the chosen task carries its cached prediction", async () => {
+  await setup([0.7], async (deps, ids) => {
+    const task = await nextTask(deps, campaign, "ann");
+    assert.equal(task?.image.id, ids[0]);
+    assert.equal(task?.lookup.status, "ok");
+    assert.equal(task?.lookup.status === "ok" && task.lookup.prediction.boxes[0]?.score, 0.7);
+  });
+});
+
+test("sequential: the oldest free image; an annotator never gets an image they answered", async () => {
+  const sequential = { ...campaign, strategy: "sequential" as const, answersPerImage: 2 };
+  await setup([0.5, 0.5, 0.5], async (deps, ids) => {
+    assert.equal((await nextTask(deps, sequential, "a"))?.image.id, ids[0]);
+    assert.equal((await nextTask(deps, sequential, "b"))?.image.id, ids[1]);
+    await deps.store.put(layout.annotation(campaign.id, ids[2]!, "a"), JSON.stringify({ answer: "accept" }));
+    await deps.store.delete(layout.lease(campaign.id, ids[0]!));
+    // ids[0] is free again, ids[1] is held by b, ids[2] was answered by a
+    assert.equal((await nextTask(deps, sequential, "a"))?.image.id, ids[0]);
+    assert.equal(await nextTask(deps, sequential, "a"), undefined);
+    assert.equal((await nextTask(deps, sequential, "c"))?.image.id, ids[2]);
+  });
+});
