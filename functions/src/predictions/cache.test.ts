@@ -1,14 +1,11 @@
 // Predictions cached per image and model version: memory, then storage, then the model server;
 // a version's stored predictions are read into memory when it is first seen; memory is bounded.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import type { Campaign } from "../campaigns/schema.ts";
 import type { ImageMeta } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
-import { LocalStore } from "../storage/local.ts";
+import { withLocalStore } from "../testing/local-store.ts";
 import { predictionCache } from "./cache.ts";
 import type { Prediction, Predictor } from "./port.ts";
 
@@ -33,19 +30,8 @@ function server(state: { version: string | null; down?: boolean }) {
   return { predictor, calls: () => calls };
 }
 
-async function withStore(fn: (store: LocalStore) => Promise<void>) {
-  const dir = await mkdtemp(join(tmpdir(), "boxloop-predictions-"));
-  const store = new LocalStore(dir);
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 test("a new version's stored predictions are read into memory; the others come from the model server once", async () => {
-  await withStore(async (store) => {
+  await withLocalStore(async (store) => {
     for (const [iid, score] of [
       ["i1", 0.2],
       ["i2", 0.6],
@@ -72,7 +58,7 @@ test("a new version's stored predictions are read into memory; the others come f
 });
 
 test("the model server down: unavailable, nothing cached; no model: none", async () => {
-  await withStore(async (store) => {
+  await withLocalStore(async (store) => {
     await store.put(layout.imageBytes("c1", "i1", "png"), new Uint8Array([1]));
     const state: { version: string | null; down?: boolean } = { version: "1", down: true };
     const model = server(state);
@@ -88,7 +74,7 @@ test("the model server down: unavailable, nothing cached; no model: none", async
 });
 
 test("memory holds at most maxEntries, forgetting the oldest first; storage still answers", async () => {
-  await withStore(async (store) => {
+  await withLocalStore(async (store) => {
     for (const iid of ["i1", "i2", "i3"]) {
       await store.put(layout.imageBytes("c1", iid, "png"), new Uint8Array([1]));
       await store.put(layout.prediction("c1", "1", iid), JSON.stringify(prediction("1", 0.3)));

@@ -13,6 +13,7 @@ import {
   ImageParams,
   requireAdmin,
   router,
+  validate,
 } from "../context.ts";
 import { ApiError, notFound } from "../errors.ts";
 import { Id, idPattern, isId } from "../ids.ts";
@@ -123,12 +124,7 @@ export function imageRoutes(ctx: AppContext) {
       } catch {
         throw new ApiError(400, "bad_json", "the body is not JSON", "body");
       }
-      const parsed = Confirm.safeParse(raw);
-      if (!parsed.success) {
-        const field = parsed.error.issues[0]!.path.join(".") || "body";
-        throw new ApiError(422, "invalid", `${field}: ${parsed.error.issues[0]!.message}`, field);
-      }
-      body = parsed.data;
+      body = validate(Confirm, raw, "json");
     }
     const key = layout.upload(cid, uploadId);
     const object = await ctx.store.get(key);

@@ -29,12 +29,14 @@ export function encodeRecord(record: JournalOp): Buffer {
   const header = Buffer.from(
     JSON.stringify(record.op === "put" ? { op: "put", key: record.key, micros: record.micros } : record),
   );
-  const body = record.op === "put" ? Buffer.from(record.body) : Buffer.alloc(0);
-  const head = Buffer.alloc(12);
-  head.writeUInt32LE(header.length, 0);
-  head.writeUInt32LE(body.length, 4);
-  head.writeUInt32LE(crc32(body, crc32(header)) >>> 0, 8);
-  return Buffer.concat([head, header, body]);
+  const body = record.op === "put" ? record.body : new Uint8Array(0);
+  const out = Buffer.allocUnsafe(12 + header.length + body.byteLength);
+  out.writeUInt32LE(header.length, 0);
+  out.writeUInt32LE(body.byteLength, 4);
+  out.writeUInt32LE(crc32(body, crc32(header)) >>> 0, 8);
+  out.set(header, 12);
+  out.set(body, 12 + header.length);
+  return out;
 }
 
 /** The whole records of a journal; a torn or corrupt tail (a crash mid-append) ends it. */

@@ -57,12 +57,12 @@ function fileInfo(key: string, s: FileStats): ObjectInfo {
   return { key, etag: etag(micros, s.size), size: Number(s.size), lastModified: new Date(Number(micros / 1000n)) };
 }
 
-function pendingInfo(key: string, p: Pending & { body: Uint8Array }): ObjectInfo {
+function pendingInfo(key: string, micros: bigint, body: Uint8Array): ObjectInfo {
   return {
     key,
-    etag: etag(p.micros, p.body.byteLength),
-    size: p.body.byteLength,
-    lastModified: new Date(Number(p.micros / 1000n)),
+    etag: etag(micros, body.byteLength),
+    size: body.byteLength,
+    lastModified: new Date(Number(micros / 1000n)),
   };
 }
 
@@ -214,7 +214,7 @@ export class LocalStore implements Store {
   /** The current version of a key: pending in memory, else on disk. */
   private current(key: string): ObjectInfo | undefined {
     const p = this.pending.get(key);
-    if (p !== undefined) return p.body === null ? undefined : pendingInfo(key, { ...p, body: p.body });
+    if (p !== undefined) return p.body === null ? undefined : pendingInfo(key, p.micros, p.body);
     const s = this.statFile(this.file(key));
     return s === undefined ? undefined : fileInfo(key, s);
   }
@@ -398,8 +398,7 @@ export class LocalStore implements Store {
     const path = this.path(key);
     await this.queues.get(key);
     const p = this.pending.get(key);
-    if (p !== undefined)
-      return p.body === null ? undefined : { ...pendingInfo(key, { ...p, body: p.body }), body: p.body };
+    if (p !== undefined) return p.body === null ? undefined : { ...pendingInfo(key, p.micros, p.body), body: p.body };
     const fd = this.openFile(path);
     if (fd === undefined) return undefined;
     try {
@@ -435,7 +434,7 @@ export class LocalStore implements Store {
     const p = this.pending.get(key);
     if (p !== undefined) {
       if (p.body === null) return undefined;
-      return { info: pendingInfo(key, { ...p, body: p.body }), stream: Readable.from([Buffer.from(p.body)]) };
+      return { info: pendingInfo(key, p.micros, p.body), stream: Readable.from([Buffer.from(p.body)]) };
     }
     const fd = this.openFile(path);
     if (fd === undefined) return undefined;

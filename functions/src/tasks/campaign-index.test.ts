@@ -1,35 +1,17 @@
 // The campaign view follows a watched store's changes at once, without listing again; over a store
 // that does not report its changes it lists again once its ttl has passed.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import type { Campaign } from "../campaigns/schema.ts";
 import { ingestImage } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
-import { LocalStore } from "../storage/local.ts";
+import type { LocalStore } from "../storage/local.ts";
 import type { Store } from "../storage/port.ts";
+import { testCampaign } from "../testing/campaign.ts";
+import { withLocalStore } from "../testing/local-store.ts";
 import { png } from "../testing/png.ts";
 import { CampaignIndexes } from "./campaign-index.ts";
 
-const campaign = {
-  id: "c1",
-  name: "C",
-  labels: ["a"],
-  threshold: 0.5,
-  owner: "admin",
-  members: [],
-  retrainEvery: 0,
-  schedule: null,
-  heldOutFraction: 0,
-  strategy: "random",
-  randomFraction: 0,
-  answersPerImage: 2,
-  leaseSeconds: 60,
-  modelName: "c1",
-  createdAt: new Date(0).toISOString(),
-} as Campaign;
+const campaign = testCampaign();
 
 /** The store's operations with `list` counted; `watch` only when `watched`. */
 function counting(store: LocalStore, watched: boolean): { store: Store; lists: () => number } {
@@ -51,22 +33,11 @@ function counting(store: LocalStore, watched: boolean): { store: Store; lists: (
   return { store: wrapped, lists: () => lists };
 }
 
-async function withStore(fn: (store: LocalStore) => Promise<void>) {
-  const dir = await mkdtemp(join(tmpdir(), "boxloop-index-"));
-  const store = new LocalStore(dir);
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 const answer = (iid: string, who: string) =>
   JSON.stringify({ answer: "accept", boxes: [], imageId: iid, annotator: who, fates: [{ fate: "accepted" }] });
 
 test("a watched store: answers, leases and new images reach the view at once, without a second listing", async () => {
-  await withStore(async (local) => {
+  await withLocalStore(async (local) => {
     const { image: first } = await ingestImage(local, campaign, png(8, 8, 1), "a.png", new Date(1000));
     const { store, lists } = counting(local, true);
     let now = 10_000;
@@ -102,7 +73,7 @@ test("a watched store: answers, leases and new images reach the view at once, wi
 });
 
 test("a store that does not report changes: the view is listed again once its ttl has passed", async () => {
-  await withStore(async (local) => {
+  await withLocalStore(async (local) => {
     const { image } = await ingestImage(local, campaign, png(8, 8, 1), "a.png", new Date(1000));
     const { store, lists } = counting(local, false);
     let now = 10_000;

@@ -2,37 +2,18 @@
 // the threshold (none at all counts as nearest), `sequential` the oldest free one; no strategy hands
 // out an image someone holds or this annotator answered.
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import type { Campaign } from "../campaigns/schema.ts";
 import { ingestImage } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
 import { predictionCache } from "../predictions/cache.ts";
 import type { Prediction, Predictor } from "../predictions/port.ts";
-import { LocalStore } from "../storage/local.ts";
+import { testCampaign } from "../testing/campaign.ts";
+import { withLocalStore } from "../testing/local-store.ts";
 import { png } from "../testing/png.ts";
 import { CampaignIndexes } from "./campaign-index.ts";
 import { nextTask } from "./next-task.ts";
 
-const campaign = {
-  id: "c1",
-  name: "C",
-  labels: ["a"],
-  threshold: 0.5,
-  owner: "admin",
-  members: [],
-  retrainEvery: 0,
-  schedule: null,
-  heldOutFraction: 0,
-  strategy: "uncertain",
-  randomFraction: 0,
-  answersPerImage: 1,
-  leaseSeconds: 60,
-  modelName: "c1",
-  createdAt: new Date(0).toISOString(),
-} as Campaign;
+const campaign = testCampaign({ strategy: "uncertain", answersPerImage: 1 });
 
 /** A small linear congruential generator: the same samples on every run. */
 function seeded(seed: number): () => number {
@@ -43,43 +24,30 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** Six images (at most one sample), with the given top scores from model version 1 (null: no prediction stored). */
-async function setup(
+/** Images with the given top scores from model version 1 (null: no prediction stored); six are one sample. */
+function setup(
   scores: (number | null)[],
   fn: (deps: Parameters<typeof nextTask>[0], ids: string[]) => Promise<void>,
-) {
-  const dir = await mkdtemp(join(tmpdir(), "boxloop-next-"));
-  const store = new LocalStore(dir);
-  const clock = Date.parse("2026-12-01T00:00:00Z");
-  const ids: string[] = [];
-  for (const [i, score] of scores.entries()) {
-    const { image } = await ingestImage(store, campaign, png(20, 20, i + 1), `${i}.png`, new Date(clock + i));
-    ids.push(image.id);
-    if (score === null) continue;
-    const prediction: Prediction = {
-      modelVersion: "1",
-      boxes: [{ label: "a", x: 1, y: 1, width: 5, height: 5, score }],
-    };
-    await store.put(layout.prediction(campaign.id, "1", image.id), JSON.stringify(prediction));
-  }
-  // A model server that knows version 1 and has nothing new to say.
-  const predictor: Predictor = { currentVersion: async () => "1", predict: async () => null };
-  const now = () => clock;
-  try {
-    await fn(
-      {
-        store,
-        indexes: new CampaignIndexes(store, now),
-        predictions: predictionCache(store, predictor, { now, log: () => {} }),
-        now,
-        random: seeded(7),
-      },
-      ids,
-    );
-  } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+): Promise<void> {
+  return withLocalStore(async (store) => {
+    const clock = Date.parse("2026-12-01T00:00:00Z");
+    const ids: string[] = [];
+    for (const [i, score] of scores.entries()) {
+      const { image } = await ingestImage(store, campaign, png(20, 20, i + 1), `${i}.png`, new Date(clock + i));
+      ids.push(image.id);
+      if (score === null) continue;
+      const prediction: Prediction = {
+        modelVersion: "1",
+        boxes: [{ label: "a", x: 1, y: 1, width: 5, height: 5, score }],
+      };
+      await store.put(layout.prediction(campaign.id, "1", image.id), JSON.stringify(prediction));
+    }
+    // A model server that knows version 1 and has nothing new to say.
+    const predictor: Predictor = { currentVersion: async () => "1", predict: async () => null };
+    const now = () => clock;
+    const predictions = predictionCache(store, predictor, { now, log: () => {} });
+    await fn({ store, indexes: new CampaignIndexes(store, now), predictions, now, random: seeded(7) }, ids);
+  });
 }
 
 test("uncertain: nearest the threshold first, no prediction counting as nearest; never an image held", async () => {
