@@ -24,9 +24,9 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** Images with the given top scores from model version 1 (null: no prediction stored); six are one sample. */
+/** Images with one box of the given score from model version 1 (null: no prediction stored; []: no box); six are one sample. */
 function setup(
-  scores: (number | null)[],
+  scores: (number | null | [])[],
   fn: (deps: Parameters<typeof nextTask>[0], ids: string[]) => Promise<void>,
 ): Promise<void> {
   return withLocalStore(async (store) => {
@@ -36,10 +36,8 @@ function setup(
       const { image } = await ingestImage(store, campaign, png(20, 20, i + 1), `${i}.png`, new Date(clock + i));
       ids.push(image.id);
       if (score === null) continue;
-      const prediction: Prediction = {
-        modelVersion: "1",
-        boxes: [{ label: "a", x: 1, y: 1, width: 5, height: 5, score }],
-      };
+      const boxes = Array.isArray(score) ? [] : [{ label: "a", x: 1, y: 1, width: 5, height: 5, score }];
+      const prediction: Prediction = { modelVersion: "1", boxes };
       await store.put(layout.prediction(campaign.id, "1", image.id), JSON.stringify(prediction));
     }
     // A model server that knows version 1 and has nothing new to say.
@@ -64,6 +62,16 @@ test("uncertain: nearest the threshold first, no prediction counting as nearest;
     assert.deepEqual(new Set(order.slice(3, 5)), new Set([ids[0], ids[2]]));
     assert.equal(order[5], ids[5]);
     assert.equal(await nextTask(deps, campaign, "ann6"), undefined, "all six are leased");
+  });
+});
+
+test("a prediction without boxes is as uncertain as the threshold, no more", async () => {
+  const lowThreshold = { ...campaign, threshold: 0.3 };
+  await setup([0.95, 0.9, [], 0.99], async (deps, ids) => {
+    // distances from 0.3: 0.65, 0.6, no box 0.3, 0.69
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) order.push((await nextTask(deps, lowThreshold, `ann${i}`))!.image.id);
+    assert.deepEqual(order, [ids[2], ids[1], ids[0], ids[3]]);
   });
 });
 

@@ -37,10 +37,11 @@ function free(state: ImageState, campaign: Campaign, annotator: string, nowMs: n
   );
 }
 
-/** Distance of the most uncertain box from the threshold; -1 when there is no prediction. */
+/** Distance of the most uncertain box from the threshold (the threshold when no box); -1 when there is no prediction. */
 export function uncertainty(prediction: Prediction | undefined, threshold: number): number {
   if (prediction === undefined) return -1;
-  let nearest = threshold;
+  if (prediction.boxes.length === 0) return threshold;
+  let nearest = Number.POSITIVE_INFINITY;
   for (const box of prediction.boxes) nearest = Math.min(nearest, Math.abs(box.score - threshold));
   return nearest;
 }
