@@ -28,7 +28,7 @@ export interface PredictionCacheOptions {
   versionTtlMs?: number;
   maxEntries?: number;
   now?: () => number;
-  /** Where the end of a version's read into memory is reported. @default console.error */
+  /** Where the end of a version's read into memory is reported (when storage held any). @default console.error */
   log?: (line: string) => void;
 }
 
@@ -108,7 +108,7 @@ export function predictionCache(
     }
     await Promise.all(batch);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    log(`predictions of campaign ${cid}, model version ${v}: ${read} read into memory in ${seconds} s`);
+    if (read > 0) log(`predictions of campaign ${cid}, model version ${v}: ${read} read into memory in ${seconds} s`);
   };
 
   const version = async (campaign: Campaign) => {
