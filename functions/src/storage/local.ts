@@ -10,8 +10,8 @@
 // ETags are the object's modification time in µs and its size; each write picks a new time and
 // stamps it on the file, so an ETag is known before the file is written and changes on every write.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
-import { mkdir, open, readdir, rename, rm, utimes, writeFile } from "node:fs/promises";
+import fs, { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { Journal, type JournalOp, orphanSegments, pendingChanges, syncFileSystem, type Ticket } from "./journal.ts";
@@ -64,6 +64,14 @@ function pendingInfo(key: string, micros: bigint, body: Uint8Array): ObjectInfo 
     size: body.byteLength,
     lastModified: new Date(Number(micros / 1000n)),
   };
+}
+
+/**
+ * A callback-style fs call as a promise. The write-behind uses these rather than fs/promises: its
+ * FileHandles cost the event loop a third more per file (~45 against ~33 µs here).
+ */
+function fsCall<T = void>(call: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value as T))));
 }
 
 function isCode(error: unknown, ...codes: string[]): boolean {
@@ -373,20 +381,19 @@ export class LocalStore implements Store {
     }
     const tmpPath = join(this.tmp, `${process.pid}-${++this.counter}`);
     try {
-      if (durable) {
-        const handle = await open(tmpPath, "w");
-        try {
-          await handle.writeFile(change.body);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      } else await writeFile(tmpPath, change.body);
-      // Half a µs more, so that the conversion to the file system's time (through a double) never
-      // lands on the µs below, whether it keeps µs or ns.
-      const seconds = (Number(BigInt(change.micros)) + 0.5) / 1e6;
-      await utimes(tmpPath, seconds, seconds);
-      await rename(tmpPath, path);
+      const fd = await fsCall<number>((done) => fs.open(tmpPath, "w", done));
+      try {
+        for (let at = 0; at < change.body.byteLength; )
+          at += await fsCall<number>((done) => fs.write(fd, change.body, at, change.body.byteLength - at, at, done));
+        // Half a µs more, so that the conversion to the file system's time (through a double) never
+        // lands on the µs below, whether it keeps µs or ns.
+        const seconds = (Number(BigInt(change.micros)) + 0.5) / 1e6;
+        await fsCall((done) => fs.futimes(fd, seconds, seconds, done));
+        if (durable) await fsCall((done) => fs.fsync(fd, done));
+      } finally {
+        await fsCall((done) => fs.close(fd, done));
+      }
+      await fsCall((done) => fs.rename(tmpPath, path, done));
       this.changedFolder(change.key);
     } catch (error) {
       await rm(tmpPath, { force: true });
