@@ -6,7 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import { type AppDeps, buildContext, type Env } from "./context.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, notJson, notJsonType } from "./errors.ts";
 import { annotationRoutes } from "./routes/annotations.ts";
 import { campaignRoutes } from "./routes/campaigns.ts";
 import { exportRoutes, importBodyLimit } from "./routes/exports.ts";
@@ -31,9 +31,9 @@ function toError(error: unknown): ApiError | undefined {
   if (error instanceof HTTPException) {
     const status = error.status;
     if (status === 413) return new ApiError(413, "too_large", "request body over the limit", "body");
-    if (status === 400) return new ApiError(400, "bad_request", error.message || "malformed request", "body");
-    if (status === 415)
-      return new ApiError(415, "unsupported_media_type", "the body must be application/json", "content-type");
+    // Hono's validators throw 400 for a body that does not parse, 415 for another media type.
+    if (status === 400) return notJson();
+    if (status === 415) return notJsonType();
     if (status === 401) return new ApiError(401, "unauthorized", error.message, "authorization");
   }
   return undefined;

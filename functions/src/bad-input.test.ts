@@ -72,6 +72,7 @@ type Bad = {
   headers?: Record<string, string>;
   field?: string | RegExp;
   status?: number;
+  code?: string;
 };
 
 const goodBox = { label: "cat", x: 1, y: 2, width: 10, height: 10 };
@@ -154,7 +155,16 @@ function badRequests(): fc.Arbitrary<Bad> {
           return true;
         }
       })
-      .map((s) => put(s, "body", { status: 400 })),
+      .chain((s) =>
+        fc.constantFrom(put(s, "body", { status: 400, code: "bad_json" }), {
+          method: "POST",
+          path: "/campaigns",
+          body: s,
+          field: "body",
+          status: 400,
+          code: "bad_json",
+        }),
+      ),
   );
 
   const traversal = fc.constantFrom("..%2F..%2Fetc", "a%2F..%2Fb", ".hidden", "a..b", "%00", "a%2Fb", "x".repeat(200));
@@ -284,6 +294,7 @@ function badRequests(): fc.Arbitrary<Bad> {
         headers: { "content-type": type },
         field: "content-type",
         status: 415,
+        code: "unsupported_media_type",
       })),
     fc.constant({
       method: "POST",
@@ -324,6 +335,7 @@ test("generated bad requests: 4xx JSON naming the field, never 5xx, nothing writ
       );
       if (bad.status !== undefined)
         assert.equal(res.status, bad.status, `${bad.method} ${bad.path} ${bad.body?.slice(0, 200)} → ${text}`);
+      if (bad.code !== undefined) assert.equal(JSON.parse(text).error.code, bad.code, text);
       const body = JSON.parse(text);
       assert.equal(typeof body.error.code, "string");
       assert.equal(typeof body.error.message, "string");

@@ -6,7 +6,7 @@ import { TrieRouter } from "hono/router/trie-router";
 import type { Authenticator, Principal } from "./auth/port.ts";
 import { type CampaignRepo, campaignRepo } from "./campaigns/repo.ts";
 import type { Campaign } from "./campaigns/schema.ts";
-import { ApiError, fieldOf, forbidden } from "./errors.ts";
+import { ApiError, fieldOf, forbidden, notJson, notJsonType } from "./errors.ts";
 import { Id } from "./ids.ts";
 import { type ImageMeta, loadImage } from "./images/ingest.ts";
 import { layout } from "./layout.ts";
@@ -152,13 +152,12 @@ const jsonType = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
 /** The request's JSON body, checked by `schema`: 415 for another media type, 400 when it does not parse. */
 export async function validJson<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
-  if (!jsonType.test(c.req.header("content-type") ?? ""))
-    throw new ApiError(415, "unsupported_media_type", "the body must be application/json", "content-type");
+  if (!jsonType.test(c.req.header("content-type") ?? "")) throw notJsonType();
   let body: unknown;
   try {
     body = await c.req.json();
   } catch {
-    throw new ApiError(400, "bad_json", "the body is not JSON", "body");
+    throw notJson();
   }
   return validate(schema, body, "json");
 }

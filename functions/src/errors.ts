@@ -28,6 +28,9 @@ export class ApiError extends Error {
 export const notFound = (what: string, field: string) => new ApiError(404, "not_found", `${what} not found`, field);
 export const forbidden = (message: string, field = "authorization") => new ApiError(403, "forbidden", message, field);
 export const invalid = (field: string, message: string) => new ApiError(422, "invalid", message, field);
+export const notJson = () => new ApiError(400, "bad_json", "the body is not JSON", "body");
+export const notJsonType = () =>
+  new ApiError(415, "unsupported_media_type", "the body must be application/json", "content-type");
 
 /** A zod issue path as a field name: `boxes.0.x`. */
 export function fieldOf(path: readonly PropertyKey[]): string {

@@ -15,7 +15,7 @@ import {
   router,
   validate,
 } from "../context.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError, notFound, notJson } from "../errors.ts";
 import { Id, idPattern, isId } from "../ids.ts";
 import { ImageMeta, ingestImage, maxImageBytes } from "../images/ingest.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
@@ -122,7 +122,7 @@ export function imageRoutes(ctx: AppContext) {
       try {
         raw = JSON.parse(text);
       } catch {
-        throw new ApiError(400, "bad_json", "the body is not JSON", "body");
+        throw notJson();
       }
       body = validate(Confirm, raw, "json");
     }
