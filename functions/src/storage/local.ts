@@ -233,7 +233,7 @@ export class LocalStore implements Store {
       throw new StorageError("PreconditionFailed", "ifMatch and ifNoneMatch together");
     }
     await this.ready();
-    if (this.unwritten >= (this.options.maxPending ?? 50_000)) await this.backpressure();
+    if (this.full()) await this.backpressure();
     const bytes = typeof body === "string" ? utf8.encode(body) : new Uint8Array(body);
     return this.serialize(key, async () => {
       const current = this.current(key);
@@ -272,9 +272,13 @@ export class LocalStore implements Store {
     });
   }
 
+  private full(): boolean {
+    return this.unwritten >= (this.options.maxPending ?? 50_000);
+  }
+
+  /** Waits while too many writes are on their way to files (checked first without a promise: a hot path). */
   private async backpressure(): Promise<void> {
-    const max = this.options.maxPending ?? 50_000;
-    while (this.unwritten >= max) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (this.full()) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   watch(listener: (change: StoreChange) => void): () => void {
