@@ -74,6 +74,7 @@ export function buildContext(deps: AppDeps): AppContext {
   const images = new Map<string, ImageMeta>();
   const presignSeconds = deps.presignSeconds ?? 900;
   const urls = new Map<string, { url: string; renewAt: number }>();
+  const indexes = new CampaignIndexes(deps.store, now, deps.indexTtlMs ?? 2000);
   return {
     async imageUrl(cid, image) {
       const key = layout.imageBytes(cid, image.id, image.ext);
@@ -98,10 +99,11 @@ export function buildContext(deps: AppDeps): AppContext {
     store: deps.store,
     auth: deps.auth,
     campaigns: campaignRepo(deps.store, 1000, now),
-    indexes: new CampaignIndexes(deps.store, now, deps.indexTtlMs ?? 2000),
+    indexes,
     predictions: predictionCache(deps.store, deps.predictor ?? noPredictor, {
       timeoutMs: deps.predictionTimeoutMs ?? 3000,
       now,
+      onRemember: (cid, iid, version, prediction) => indexes.notePrediction(cid, iid, version, prediction),
       ...(deps.log === undefined ? {} : { log: deps.log }),
     }),
     trainingRuns: deps.trainingRuns,

@@ -30,6 +30,8 @@ export interface PredictionCacheOptions {
   now?: () => number;
   /** Where the end of a version's read into memory is reported (when storage held any). @default console.error */
   log?: (line: string) => void;
+  /** Told of every prediction memory keeps (the campaign view keeps it beside the image). */
+  onRemember?: (cid: string, iid: string, version: string, prediction: Prediction) => void;
 }
 
 export function predictionCache(
@@ -62,6 +64,7 @@ export function predictionCache(
       entries++;
     }
     byImage.set(iid, prediction);
+    options.onRemember?.(cid, iid, version, prediction);
   };
 
   const forgetOne = () => {

@@ -16,6 +16,7 @@ import {
 } from "../context.ts";
 import { ApiError, forbidden, invalid, notFound } from "../errors.ts";
 import { Id } from "../ids.ts";
+import { isoTime } from "../iso-time.ts";
 import { layout } from "../layout.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
 import { fateCounts } from "../tasks/campaign-index.ts";
@@ -105,7 +106,7 @@ export function annotationRoutes(ctx: AppContext) {
       durationMs: input.durationMs,
       fates: shown === null ? null : fates(shown, boxes),
       ...(input.flagged ? { flagged: true } : {}),
-      submittedAt: new Date(nowMs).toISOString(),
+      submittedAt: isoTime(nowMs),
       by: principal.subject,
     };
     const text = JSON.stringify(annotation);

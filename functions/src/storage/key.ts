@@ -2,11 +2,16 @@
 // with a dot (so no `..`, no hidden files in the local store), at most 1024 characters.
 import { StorageError } from "./port.ts";
 
-const segment = /^[A-Za-z0-9_=@:-][A-Za-z0-9._=@:-]*$/;
+const segment = "[A-Za-z0-9_=@:-][A-Za-z0-9._=@:-]*";
+const validKey = new RegExp(`^${segment}(?:/${segment})*$`);
 
 export function isValidKey(key: string): boolean {
-  if (key.length === 0 || key.length > 1024) return false;
-  return key.split("/").every((part) => segment.test(part));
+  return key.length <= 1024 && validKey.test(key);
+}
+
+/** The key as a URL path: its only characters that need escaping there are `=@:`. */
+export function keyPath(key: string): string {
+  return /[=@:]/.test(key) ? key.split("/").map(encodeURIComponent).join("/") : key;
 }
 
 export function assertKey(key: string): void {

@@ -9,13 +9,14 @@
 // Conditional writes (If-None-Match: *, If-Match) are atomic: every change of a key is serialized.
 // ETags are the object's modification time in µs and its size; each write picks a new time and
 // stamps it on the file, so an ETag is known before the file is written and changes on every write.
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import fs, { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
+import { hmacSha256 } from "./hmac.ts";
 import { Journal, type JournalOp, orphanSegments, pendingChanges, syncFileSystem, type Ticket } from "./journal.ts";
-import { assertKey, assertPrefix } from "./key.ts";
+import { assertKey, assertPrefix, keyPath } from "./key.ts";
 import {
   type ListPage,
   type ObjectInfo,
@@ -48,7 +49,8 @@ interface Pending {
   soft: boolean;
 }
 
-const utf8 = new TextEncoder();
+/** The folder of a key: up to its last `/`. */
+const folderOf = (key: string) => key.slice(0, key.lastIndexOf("/"));
 const etag = (micros: bigint, size: number | bigint) => `"${micros.toString(16)}-${size.toString(16)}"`;
 const microsOf = (s: FileStats) => s.mtimeNs / 1000n;
 
@@ -91,7 +93,7 @@ export class LocalStore implements Store {
   private readonly tmp: string;
   private readonly journalDir: string;
   private readonly journal: Journal;
-  private readonly secret: string;
+  private readonly hmac: (message: string) => string;
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly pending = new Map<string, Pending>();
   /** The keys of `pending` by folder (the key up to its last `/`), so listings need not scan them all. */
@@ -102,6 +104,8 @@ export class LocalStore implements Store {
   private readonly missingDirs = new Set<string>();
   private readonly watchers = new Set<(change: StoreChange) => void>();
   private init: Promise<void> | undefined;
+  /** `ready()` has finished: hot paths then skip awaiting it. */
+  private opened = false;
   private lastMicros = 0n;
   private seq = 0;
   private counter = 0;
@@ -114,7 +118,7 @@ export class LocalStore implements Store {
     this.tmp = join(root, ".tmp");
     this.journalDir = join(root, ".journal");
     this.journal = new Journal(this.journalDir, root);
-    this.secret = options.secret ?? randomBytes(32).toString("hex");
+    this.hmac = hmacSha256(options.secret ?? randomBytes(32).toString("hex"));
   }
 
   /** Creates the folders, removes temporary files and replays journals left by crashed processes. */
@@ -129,6 +133,7 @@ export class LocalStore implements Store {
       }
       await this.replay();
       await this.journal.open();
+      this.opened = true;
     })();
     return this.init;
   }
@@ -196,11 +201,11 @@ export class LocalStore implements Store {
 
   // Small-file reads use synchronous calls: on files in the page cache they take microseconds,
   // far less than a hop through libuv's thread pool on a busy machine.
-  private statFile(path: string): FileStats | undefined {
-    if (this.missingDirs.has(dirname(path))) return undefined;
+  private statFile(key: string): FileStats | undefined {
+    if (this.missingDirs.has(folderOf(key))) return undefined;
     try {
-      const s = statSync(path, { bigint: true, throwIfNoEntry: false }) as FileStats | undefined;
-      if (s === undefined) this.noteMissing(dirname(path));
+      const s = statSync(this.file(key), { bigint: true, throwIfNoEntry: false }) as FileStats | undefined;
+      if (s === undefined) this.noteMissing(folderOf(key));
       return s?.isFile() ? s : undefined;
     } catch (error) {
       if (isCode(error, "ENOENT", "ENOTDIR")) return undefined;
@@ -209,21 +214,21 @@ export class LocalStore implements Store {
   }
 
   /**
-   * Remembers that the folder `dir` is not on disk, when it is not: keys under it are then known
-   * missing without a system call (soft leases, say, never create theirs). Only this process creates
-   * folders, and it forgets all of these when it does.
+   * Remembers that the folder (a key prefix, see `folderOf`) is not on disk, when it is not: keys
+   * under it are then known missing without a system call (soft leases, say, never create theirs).
+   * Only this process creates folders, and it forgets all of these when it does.
    */
-  private noteMissing(dir: string): void {
-    if (statSync(dir, { throwIfNoEntry: false }) !== undefined) return;
+  private noteMissing(folder: string): void {
+    if (statSync(join(this.root, ...folder.split("/")), { throwIfNoEntry: false }) !== undefined) return;
     if (this.missingDirs.size > 10_000) this.missingDirs.clear();
-    this.missingDirs.add(dir);
+    this.missingDirs.add(folder);
   }
 
   /** The current version of a key: pending in memory, else on disk. */
   private current(key: string): ObjectInfo | undefined {
     const p = this.pending.get(key);
     if (p !== undefined) return p.body === null ? undefined : pendingInfo(key, p.micros, p.body);
-    const s = this.statFile(this.file(key));
+    const s = this.statFile(key);
     return s === undefined ? undefined : fileInfo(key, s);
   }
 
@@ -232,44 +237,61 @@ export class LocalStore implements Store {
     if (options.ifMatch !== undefined && options.ifNoneMatch !== undefined) {
       throw new StorageError("PreconditionFailed", "ifMatch and ifNoneMatch together");
     }
-    await this.ready();
+    if (!this.opened) await this.ready();
     if (this.full()) await this.backpressure();
-    const bytes = typeof body === "string" ? utf8.encode(body) : new Uint8Array(body);
+    // Buffer.from: a quarter of TextEncoder's cost on short strings.
+    const bytes = typeof body === "string" ? Buffer.from(body) : new Uint8Array(body);
+    const soft = options.durable === false;
+    // A soft change waits for no disk: unless an earlier change of the key is under way, it is made at once.
+    if (soft && !this.queues.has(key)) return this.putSoft(key, bytes, options);
     return this.serialize(key, async () => {
-      const current = this.current(key);
-      if (options.ifNoneMatch === "*" && current !== undefined) {
-        throw new StorageError("PreconditionFailed", `${key} exists`);
-      }
-      if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) {
-        throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
-      }
+      if (soft) return this.putSoft(key, bytes, options);
+      this.matching(key, options);
       const micros = this.nextMicros();
-      const ticket =
-        options.durable === false
-          ? undefined
-          : await this.journal.append({ op: "put", key, body: bytes, micros: micros.toString() });
-      this.stage(key, bytes, micros, ticket, options.durable === false);
+      const ticket = await this.journal.append({ op: "put", key, body: bytes, micros: micros.toString() });
+      this.stage(key, bytes, micros, ticket, false);
       return { etag: etag(micros, bytes.byteLength) };
     });
   }
 
+  private putSoft(key: string, bytes: Uint8Array, options: PutOptions): { etag: string } {
+    this.matching(key, options);
+    const micros = this.nextMicros();
+    this.stage(key, bytes, micros, undefined, true);
+    return { etag: etag(micros, bytes.byteLength) };
+  }
+
   async delete(key: string, options: { ifMatch?: string; durable?: boolean } = {}): Promise<void> {
-    const path = this.path(key);
-    await this.ready();
+    assertKey(key);
+    if (!this.opened) await this.ready();
+    const soft = options.durable === false;
+    if (soft && !this.queues.has(key)) return this.deleteSoft(key, options);
     await this.serialize(key, async () => {
-      const current = this.current(key);
-      if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) {
-        throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
-      }
-      if (current === undefined) return;
-      const soft = options.durable === false;
-      const ticket = soft ? undefined : await this.journal.append({ op: "delete", key });
-      // A soft delete of what only memory holds leaves nothing to remove from disk.
-      if (soft && this.pending.get(key)?.soft === true && this.statFile(path) === undefined) {
-        this.unstage(key);
-        this.announce(key, null, 0n);
-      } else this.stage(key, null, 0n, ticket, false);
+      if (soft) return this.deleteSoft(key, options);
+      if (this.matching(key, options) === undefined) return;
+      this.stage(key, null, 0n, await this.journal.append({ op: "delete", key }), false);
     });
+  }
+
+  private deleteSoft(key: string, options: { ifMatch?: string }): void {
+    if (this.matching(key, options) === undefined) return;
+    // What only memory holds leaves nothing to remove from disk.
+    if (this.pending.get(key)?.soft === true && this.statFile(key) === undefined) {
+      this.unstage(key);
+      this.announce(key, null, 0n);
+    } else this.stage(key, null, 0n, undefined, false);
+  }
+
+  /** The key's current version, once it meets `ifNoneMatch`/`ifMatch` (else PreconditionFailed). */
+  private matching(key: string, options: { ifMatch?: string; ifNoneMatch?: "*" }): ObjectInfo | undefined {
+    const current = this.current(key);
+    if (options.ifNoneMatch === "*" && current !== undefined) {
+      throw new StorageError("PreconditionFailed", `${key} exists`);
+    }
+    if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) {
+      throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
+    }
+    return current;
   }
 
   private full(): boolean {
@@ -406,11 +428,11 @@ export class LocalStore implements Store {
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    const path = this.path(key);
+    assertKey(key);
     await this.queues.get(key);
     const p = this.pending.get(key);
     if (p !== undefined) return p.body === null ? undefined : { ...pendingInfo(key, p.micros, p.body), body: p.body };
-    const fd = this.openFile(path);
+    const fd = this.openFile(key);
     if (fd === undefined) return undefined;
     try {
       const s = fstatSync(fd, { bigint: true }) as FileStats;
@@ -428,26 +450,26 @@ export class LocalStore implements Store {
     }
   }
 
-  private openFile(path: string): number | undefined {
-    if (this.missingDirs.has(dirname(path))) return undefined;
+  private openFile(key: string): number | undefined {
+    if (this.missingDirs.has(folderOf(key))) return undefined;
     try {
-      return openSync(path, "r");
+      return openSync(this.file(key), "r");
     } catch (error) {
-      if (isCode(error, "ENOENT")) this.noteMissing(dirname(path));
+      if (isCode(error, "ENOENT")) this.noteMissing(folderOf(key));
       if (isCode(error, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
       throw error;
     }
   }
 
   async getStream(key: string): Promise<{ info: ObjectInfo; stream: Readable } | undefined> {
-    const path = this.path(key);
+    assertKey(key);
     await this.queues.get(key);
     const p = this.pending.get(key);
     if (p !== undefined) {
       if (p.body === null) return undefined;
       return { info: pendingInfo(key, p.micros, p.body), stream: Readable.from([Buffer.from(p.body)]) };
     }
-    const fd = this.openFile(path);
+    const fd = this.openFile(key);
     if (fd === undefined) return undefined;
     const s = fstatSync(fd, { bigint: true }) as FileStats;
     if (!s.isFile()) {
@@ -568,13 +590,13 @@ export class LocalStore implements Store {
   }
 
   private sign(method: string, key: string, expires: number): string {
-    return createHmac("sha256", this.secret).update(`${method}\n${key}\n${expires}`).digest("hex");
+    return this.hmac(`${method}\n${key}\n${expires}`);
   }
 
   private presign(method: "PUT" | "GET", key: string, expiresIn: number): string {
     assertKey(key);
     const expires = Math.floor(Date.now() / 1000) + expiresIn;
-    const path = `${this.options.blobPath ?? "/api/v1/blobs"}/${key.split("/").map(encodeURIComponent).join("/")}`;
+    const path = `${this.options.blobPath ?? "/api/v1/blobs"}/${keyPath(key)}`;
     const query = `method=${method}&expires=${expires}&signature=${this.sign(method, key, expires)}`;
     return `${this.options.baseUrl ?? ""}${path}?${query}`;
   }

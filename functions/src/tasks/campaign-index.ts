@@ -7,6 +7,7 @@
 import type { Campaign } from "../campaigns/schema.ts";
 import { ImageMeta } from "../images/ingest.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
+import type { Prediction } from "../predictions/port.ts";
 import { getJson, listAll, type Store, type StoreChange } from "../storage/port.ts";
 
 export interface AnswerNote {
@@ -33,6 +34,27 @@ export interface ImageState {
   leaseNotedAt: number;
   /** Being leased by a request of this process right now. */
   reserved: boolean;
+  /** The prediction of model version `predictedBy`, kept here so that ranking candidates looks nothing up. */
+  prediction: Prediction | undefined;
+  predictedBy: string | undefined;
+}
+
+/** Notes, at `nowMs`, that the image is leased until `until` (epoch ms; 0: free). */
+export function noteLease(state: ImageState, until: number, nowMs: number): void {
+  state.leaseUntil = until;
+  state.leaseNotedAt = nowMs;
+}
+
+function imageState(meta: ImageMeta): ImageState {
+  return {
+    meta,
+    answers: new Map(),
+    leaseUntil: 0,
+    leaseNotedAt: 0,
+    reserved: false,
+    prediction: undefined,
+    predictedBy: undefined,
+  };
 }
 
 export interface CampaignIndex {
@@ -163,9 +185,7 @@ export class CampaignIndexes {
     if (kind === "images" && annotator === undefined) {
       if (etag !== undefined && state === undefined) void this.loadImage(entry, cid, iid);
     } else if (kind === "leases" && annotator === undefined) {
-      if (state === undefined) return;
-      state.leaseUntil = etag === undefined ? 0 : at + entry.leaseSeconds * 1000;
-      state.leaseNotedAt = this.now();
+      if (state !== undefined) noteLease(state, etag === undefined ? 0 : at + entry.leaseSeconds * 1000, this.now());
     } else if (kind === "annotations" && annotator !== undefined && state !== undefined) {
       if (etag === undefined) state.answers.delete(annotator);
       else if (state.answers.get(annotator)?.etag !== etag) {
@@ -192,7 +212,7 @@ export class CampaignIndexes {
     const found = await getJson(this.store, layout.imageMeta(cid, iid));
     const parsed = found === undefined ? undefined : ImageMeta.safeParse(found.value);
     if (!parsed?.success) return undefined;
-    return { meta: parsed.data, answers: new Map(), leaseUntil: 0, leaseNotedAt: 0, reserved: false };
+    return imageState(parsed.data);
   }
 
   private async readAnswer(cid: string, iid: string, annotator: string, at: number): Promise<AnswerNote | undefined> {
@@ -214,14 +234,19 @@ export class CampaignIndexes {
   noteImage(cid: string, meta: ImageMeta): void {
     const entry = this.entries.get(cid);
     if (entry === undefined || entry.index.images.has(meta.id)) return;
-    this.addImages(entry.index, [{ meta, answers: new Map(), leaseUntil: 0, leaseNotedAt: 0, reserved: false }]);
+    this.addImages(entry.index, [imageState(meta)]);
   }
 
   noteLease(cid: string, iid: string, until: number): void {
     const state = this.entries.get(cid)?.index.images.get(iid);
+    if (state !== undefined) noteLease(state, until, this.now());
+  }
+
+  notePrediction(cid: string, iid: string, version: string, prediction: Prediction): void {
+    const state = this.entries.get(cid)?.index.images.get(iid);
     if (state === undefined) return;
-    state.leaseUntil = until;
-    state.leaseNotedAt = this.now();
+    state.prediction = prediction;
+    state.predictedBy = version;
   }
 
   noteAnswer(cid: string, iid: string, annotator: string, note: AnswerNote): void {

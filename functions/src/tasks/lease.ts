@@ -3,6 +3,7 @@
 // ETag; it is released (deleted with If-Match) once the answer is stored. Leases are soft state,
 // written without waiting for the disk: one lost in a machine crash only frees its image early.
 import { z } from "@hono/zod-openapi";
+import { isoTime } from "../iso-time.ts";
 import { layout } from "../layout.ts";
 import { getJson, isPreconditionFailed, type Store } from "../storage/port.ts";
 
@@ -37,8 +38,8 @@ export async function acquireLease(
   const lease: Lease = {
     imageId: iid,
     annotator,
-    leasedAt: new Date(nowMs).toISOString(),
-    expiresAt: new Date(nowMs + leaseMs).toISOString(),
+    leasedAt: isoTime(nowMs),
+    expiresAt: isoTime(nowMs + leaseMs),
   };
   const body = JSON.stringify(lease);
   const key = layout.lease(cid, iid);

@@ -8,7 +8,7 @@ import { layout, parseAnnotationKey } from "../layout.ts";
 import type { Lookup, PredictionCache } from "../predictions/cache.ts";
 import type { Prediction } from "../predictions/port.ts";
 import type { Store } from "../storage/port.ts";
-import type { CampaignIndexes, ImageState } from "./campaign-index.ts";
+import { type CampaignIndexes, type ImageState, noteLease } from "./campaign-index.ts";
 import { acquireLease, type Lease } from "./lease.ts";
 
 export interface NextTask {
@@ -28,12 +28,23 @@ export interface NextTaskDeps {
 const sampleSize = 6;
 const maxAttempts = 40;
 
-function free(state: ImageState, campaign: Campaign, annotator: string, nowMs: number): boolean {
+/** Whom an image must be free for: an image is free when nobody holds a lease on it or is leasing it, it still needs answers, not this annotator's, and this request has not tried it. */
+interface Wanted {
+  campaign: Campaign;
+  annotator: string;
+  nowMs: number;
+  tried: Set<ImageState>;
+  /** Takes images the view thinks leased too (their lease may have expired or gone). */
+  ignoreLeases: boolean;
+}
+
+function isFree(state: ImageState, wanted: Wanted): boolean {
   return (
     !state.reserved &&
-    state.leaseUntil <= nowMs &&
-    state.answers.size < campaign.answersPerImage &&
-    !state.answers.has(annotator)
+    (wanted.ignoreLeases || state.leaseUntil <= wanted.nowMs) &&
+    state.answers.size < wanted.campaign.answersPerImage &&
+    !state.answers.has(wanted.annotator) &&
+    !wanted.tried.has(state)
   );
 }
 
@@ -52,14 +63,15 @@ export async function nextTask(
   annotator: string,
 ): Promise<NextTask | undefined> {
   const index = await deps.indexes.get(campaign);
-  const tried = new Set<ImageState>();
+  // Asked once: choosing and the task's predictions use the same version.
+  const version = await deps.predictions.version(campaign);
+  const wanted: Wanted = { campaign, annotator, nowMs: 0, tried: new Set(), ignoreLeases: false };
   let probes = 0;
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const nowMs = deps.now();
-    const isFree = (state: ImageState) => !tried.has(state) && free(state, campaign, annotator, nowMs);
+    wanted.nowMs = deps.now();
     const candidates = candidatesOf(
       index.order,
-      isFree,
+      wanted,
       campaign.strategy === "sequential" ? 1 : sampleSize,
       deps.random,
     );
@@ -67,19 +79,19 @@ export async function nextTask(
     if (candidates.length === 0) {
       // The view may think an image leased whose lease has expired or gone: probe a few; the
       // lease's own expiry time decides.
-      const stale = (state: ImageState) =>
-        !tried.has(state) && free({ ...state, leaseUntil: 0 }, campaign, annotator, nowMs);
-      const probe = probes++ < 3 ? candidatesOf(index.order, stale, 1, deps.random)[0] : undefined;
+      if (probes++ >= 3) return undefined;
+      const probe = candidatesOf(index.order, { ...wanted, ignoreLeases: true }, 1, deps.random)[0];
       if (probe === undefined) return undefined;
       chosen = probe;
     } else {
-      chosen = await choose(deps, campaign, candidates);
-      if (!free(chosen, campaign, annotator, deps.now())) continue; // taken while we looked at predictions
+      chosen = await choose(deps, campaign, version, candidates);
+      wanted.nowMs = deps.now();
+      if (!isFree(chosen, wanted)) continue; // taken while we looked at predictions
     }
-    tried.add(chosen);
+    wanted.tried.add(chosen);
     chosen.reserved = true;
     try {
-      const task = await tryLease(deps, campaign, annotator, chosen);
+      const task = await tryLease(deps, campaign, version, annotator, chosen);
       if (task !== undefined) return task;
     } finally {
       chosen.reserved = false;
@@ -93,23 +105,18 @@ export async function nextTask(
  * sample, drawn by probing random positions (cheap while most images are free) and, failing that,
  * from a scan of all.
  */
-function candidatesOf(
-  order: ImageState[],
-  isFree: (state: ImageState) => boolean,
-  count: number,
-  random: () => number,
-): ImageState[] {
+function candidatesOf(order: ImageState[], wanted: Wanted, count: number, random: () => number): ImageState[] {
   if (count === 1) {
-    const first = order.find(isFree);
+    const first = order.find((state) => isFree(state, wanted));
     return first === undefined ? [] : [first];
   }
   const picked: ImageState[] = [];
   for (let probe = 0; probe < count * 8 && picked.length < count && order.length > 0; probe++) {
     const state = order[Math.floor(random() * order.length)]!;
-    if (isFree(state) && !picked.includes(state)) picked.push(state);
+    if (isFree(state, wanted) && !picked.includes(state)) picked.push(state);
   }
   if (picked.length > 0) return picked;
-  const all = order.filter(isFree);
+  const all = order.filter((state) => isFree(state, wanted));
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [all[i], all[j]] = [all[j]!, all[i]!];
@@ -117,30 +124,49 @@ function candidatesOf(
   return all.slice(0, count);
 }
 
-async function choose(deps: NextTaskDeps, campaign: Campaign, candidates: ImageState[]): Promise<ImageState> {
+/** The image's prediction by `version`: kept on its state, else from the cache's memory (then kept). */
+function predictionOf(
+  predictions: PredictionCache,
+  cid: string,
+  version: string,
+  state: ImageState,
+): Prediction | undefined {
+  if (state.predictedBy !== version) {
+    const known = predictions.known(cid, version, state.meta.id);
+    if (known === undefined) return undefined;
+    state.prediction = known;
+    state.predictedBy = version;
+  }
+  return state.prediction;
+}
+
+async function choose(
+  deps: NextTaskDeps,
+  campaign: Campaign,
+  version: string | null,
+  candidates: ImageState[],
+): Promise<ImageState> {
   if (campaign.strategy !== "uncertain" || deps.random() < campaign.randomFraction) return candidates[0]!;
   // Without a model every candidate is as uncertain as the next.
-  const version = await deps.predictions.version(campaign);
   if (version === null) return candidates[0]!;
-  const known = (state: ImageState) => deps.predictions.known(campaign.id, version, state.meta.id);
-  let predictions = candidates.map(known);
-  // Candidates whose predictions memory lacks are looked up (storage, then the model server) first.
-  if (predictions.includes(undefined)) {
-    await Promise.all(candidates.map((state, i) => predictions[i] ?? deps.predictions.get(campaign, state.meta)));
-    predictions = candidates.map(known);
-  }
-  let chosen = 0;
+  const unknown = candidates.filter(
+    (state) => predictionOf(deps.predictions, campaign.id, version, state) === undefined,
+  );
+  // Predictions memory lacks are looked up (storage, then the model server) first.
+  if (unknown.length > 0) await Promise.all(unknown.map((state) => deps.predictions.get(campaign, state.meta)));
+  let chosen = candidates[0]!;
   let nearest = Number.POSITIVE_INFINITY;
-  predictions.forEach((prediction, i) => {
-    const distance = uncertainty(prediction, campaign.threshold);
-    if (distance < nearest) [chosen, nearest] = [i, distance];
-  });
-  return candidates[chosen]!;
+  for (const state of candidates) {
+    const distance = uncertainty(predictionOf(deps.predictions, campaign.id, version, state), campaign.threshold);
+    if (distance < nearest) [chosen, nearest] = [state, distance];
+  }
+  return chosen;
 }
 
 async function tryLease(
   deps: NextTaskDeps,
   campaign: Campaign,
+  version: string | null,
   annotator: string,
   state: ImageState,
 ): Promise<NextTask | undefined> {
@@ -151,10 +177,10 @@ async function tryLease(
   const lease = await acquireLease(deps.store, cid, iid, annotator, nowMs, leaseMs);
   if (lease === undefined) {
     // Someone else holds it; we do not know until when, so keep away for a while.
-    deps.indexes.noteLease(cid, iid, nowMs + Math.min(leaseMs, 5000));
+    noteLease(state, nowMs + Math.min(leaseMs, 5000), nowMs);
     return undefined;
   }
-  deps.indexes.noteLease(cid, iid, nowMs + leaseMs);
+  noteLease(state, nowMs + leaseMs, nowMs);
   // A view that follows the store's changes already showed the image free; else it may be stale:
   // check the image's answers in storage before handing it out.
   if (!deps.indexes.current(cid)) {
@@ -164,9 +190,12 @@ async function tryLease(
       await deps.store.delete(layout.lease(cid, iid), { durable: false }).catch(() => {});
       for (const who of answeredBy)
         if (!state.answers.has(who)) state.answers.set(who, { answer: "?", at: 0, etag: "" });
-      deps.indexes.noteLease(cid, iid, 0);
+      noteLease(state, 0, deps.now());
       return undefined;
     }
   }
-  return { image: state.meta, lease, lookup: await deps.predictions.get(campaign, state.meta) };
+  const known = version === null ? undefined : predictionOf(deps.predictions, cid, version, state);
+  const lookup: Lookup =
+    known === undefined ? await deps.predictions.get(campaign, state.meta) : { status: "ok", prediction: known };
+  return { image: state.meta, lease, lookup };
 }
