@@ -18,18 +18,42 @@ export function canSee(campaign: Campaign, principal: Principal): boolean {
   return principal.role === "admin" || campaign.members.some((m) => m.id === principal.subject);
 }
 
-/** Campaigns are cached for `ttlMs` (other instances' edits show up after that). */
+/**
+ * Campaigns are cached for `ttlMs` (other instances' edits show up after that). Then one read, shared
+ * by the requests that wait for it, brings the campaign back; unchanged (same ETag), it is not checked again.
+ */
 export function campaignRepo(store: Store, ttlMs = 1000, now: () => number = Date.now): CampaignRepo {
-  const cache = new Map<string, { campaign: Campaign; etag: string; at: number }>();
+  type Entry = { campaign: Campaign; etag: string; at: number };
+  const cache = new Map<string, Entry>();
+  const reading = new Map<string, Promise<Entry | undefined>>();
+
+  const reread = async (cid: string, previous: Entry | undefined) => {
+    const found = await getJson(store, layout.campaign(cid));
+    const entry =
+      found === undefined
+        ? undefined
+        : {
+            campaign: previous?.etag === found.etag ? previous.campaign : Campaign.parse(found.value),
+            etag: found.etag,
+            at: now(),
+          };
+    // A save while this read was under way has cached a newer campaign.
+    if (cache.get(cid) === previous) {
+      if (entry === undefined) cache.delete(cid);
+      else cache.set(cid, entry);
+    }
+    return entry;
+  };
 
   const read = async (cid: string) => {
     const hit = cache.get(cid);
     if (hit !== undefined && now() - hit.at < ttlMs) return hit;
-    const found = await getJson(store, layout.campaign(cid));
-    if (found === undefined) return undefined;
-    const entry = { campaign: Campaign.parse(found.value), etag: found.etag, at: now() };
-    cache.set(cid, entry);
-    return entry;
+    let pending = reading.get(cid);
+    if (pending === undefined) {
+      pending = reread(cid, hit).finally(() => reading.delete(cid));
+      reading.set(cid, pending);
+    }
+    return pending;
   };
 
   return {

@@ -66,6 +66,13 @@ test("a watched store: answers, leases and new images reach the view at once, wi
       [first.id, second.id],
     );
 
+    // Unanswered images share an empty map: an answer to one must not show on another.
+    await store.put(layout.annotation("c1", second.id, "bob"), answer(second.id, "bob"));
+    const { image: third } = await ingestImage(store, campaign, png(8, 8, 3), "c.png", new Date(3000));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual([...index.images.get(second.id)!.answers.keys()], ["bob"]);
+    assert.equal(index.images.get(third.id)!.answers.size, 0);
+
     now += 60_000;
     await indexes.get(campaign);
     assert.equal(lists(), listed, "no listing after the first");

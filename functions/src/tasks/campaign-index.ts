@@ -28,7 +28,12 @@ export function fateCounts(fates: readonly { fate: string }[] | null | undefined
 
 export interface ImageState {
   meta: ImageMeta;
-  answers: Map<string, AnswerNote>;
+  /**
+   * Answers by annotator, changed through `setAnswer`/`forgetAnswer`: images without any share one
+   * empty map, so that probing for free images reads only the state (and 100,000 images do not hold
+   * 100,000 empty maps).
+   */
+  answers: ReadonlyMap<string, AnswerNote>;
   /** Epoch ms until which someone holds a lease (0: free). */
   leaseUntil: number;
   leaseNotedAt: number;
@@ -45,10 +50,23 @@ export function noteLease(state: ImageState, until: number, nowMs: number): void
   state.leaseNotedAt = nowMs;
 }
 
+const noAnswers: ReadonlyMap<string, AnswerNote> = new Map();
+
+export function setAnswer(state: ImageState, annotator: string, note: AnswerNote): void {
+  const answers =
+    state.answers === noAnswers ? new Map<string, AnswerNote>() : (state.answers as Map<string, AnswerNote>);
+  answers.set(annotator, note);
+  state.answers = answers;
+}
+
+export function forgetAnswer(state: ImageState, annotator: string): void {
+  if (state.answers.has(annotator)) (state.answers as Map<string, AnswerNote>).delete(annotator);
+}
+
 function imageState(meta: ImageMeta): ImageState {
   return {
     meta,
-    answers: new Map(),
+    answers: noAnswers,
     leaseUntil: 0,
     leaseNotedAt: 0,
     reserved: false,
@@ -161,7 +179,8 @@ export class CampaignIndexes {
     }
     await mapLimit(changed, 16, async ({ iid, annotator, at }) => {
       const note = await this.readAnswer(cid, iid, annotator, at);
-      if (note !== undefined) index.images.get(iid)?.answers.set(annotator, note);
+      const state = index.images.get(iid);
+      if (note !== undefined && state !== undefined) setAnswer(state, annotator, note);
     });
 
     const leased = new Map<string, number>();
@@ -187,10 +206,10 @@ export class CampaignIndexes {
     } else if (kind === "leases" && annotator === undefined) {
       if (state !== undefined) noteLease(state, etag === undefined ? 0 : at + entry.leaseSeconds * 1000, this.now());
     } else if (kind === "annotations" && annotator !== undefined && state !== undefined) {
-      if (etag === undefined) state.answers.delete(annotator);
+      if (etag === undefined) forgetAnswer(state, annotator);
       else if (state.answers.get(annotator)?.etag !== etag) {
         // Known at once; what the answer was follows (unless the writer notes it first).
-        state.answers.set(annotator, { answer: "?", at, etag });
+        setAnswer(state, annotator, { answer: "?", at, etag });
         setImmediate(() => void this.loadAnswer(state, cid, iid, annotator, etag));
       }
     }
@@ -205,7 +224,7 @@ export class CampaignIndexes {
     const waiting = (note: AnswerNote | undefined) => note?.etag === etag && note.answer === "?";
     if (!waiting(state.answers.get(annotator))) return;
     const note = await this.readAnswer(cid, iid, annotator, state.answers.get(annotator)!.at).catch(() => undefined);
-    if (note?.etag === etag && waiting(state.answers.get(annotator))) state.answers.set(annotator, note);
+    if (note?.etag === etag && waiting(state.answers.get(annotator))) setAnswer(state, annotator, note);
   }
 
   private async readImage(cid: string, iid: string): Promise<ImageState | undefined> {
@@ -250,6 +269,7 @@ export class CampaignIndexes {
   }
 
   noteAnswer(cid: string, iid: string, annotator: string, note: AnswerNote): void {
-    this.entries.get(cid)?.index.images.get(iid)?.answers.set(annotator, note);
+    const state = this.entries.get(cid)?.index.images.get(iid);
+    if (state !== undefined) setAnswer(state, annotator, note);
   }
 }

@@ -8,7 +8,7 @@ import { layout, parseAnnotationKey } from "../layout.ts";
 import type { Lookup, PredictionCache } from "../predictions/cache.ts";
 import type { Prediction } from "../predictions/port.ts";
 import type { Store } from "../storage/port.ts";
-import { type CampaignIndexes, type ImageState, noteLease } from "./campaign-index.ts";
+import { type CampaignIndexes, type ImageState, noteLease, setAnswer } from "./campaign-index.ts";
 import { acquireLease, type Lease } from "./lease.ts";
 
 export interface NextTask {
@@ -189,7 +189,7 @@ async function tryLease(
     if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
       await deps.store.delete(layout.lease(cid, iid), { durable: false }).catch(() => {});
       for (const who of answeredBy)
-        if (!state.answers.has(who)) state.answers.set(who, { answer: "?", at: 0, etag: "" });
+        if (!state.answers.has(who)) setAnswer(state, who, { answer: "?", at: 0, etag: "" });
       noteLease(state, 0, deps.now());
       return undefined;
     }
