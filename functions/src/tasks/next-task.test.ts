@@ -75,6 +75,15 @@ test("a prediction without boxes is as uncertain as the threshold, no more", asy
   });
 });
 
+test("a new threshold re-ranks the images already ranked", async () => {
+  await setup([0.9, 0.45, 0.3], async (deps, ids) => {
+    // distances from 0.5: 0.4, 0.05, 0.2
+    assert.equal((await nextTask(deps, campaign, "a"))?.image.id, ids[1]);
+    // from 0.85: 0.05, -, 0.55 (ranked at 0.5 still, the last would come first)
+    assert.equal((await nextTask(deps, { ...campaign, threshold: 0.85 }, "b"))?.image.id, ids[0]);
+  });
+});
+
 test("the chosen task carries its cached prediction", async () => {
   await setup([0.7], async (deps, ids) => {
     const task = await nextTask(deps, campaign, "ann");

@@ -8,7 +8,7 @@ import { layout, parseAnnotationKey } from "../layout.ts";
 import type { Lookup, PredictionCache } from "../predictions/cache.ts";
 import type { Prediction } from "../predictions/port.ts";
 import type { Store } from "../storage/port.ts";
-import { type CampaignIndexes, type ImageState, noteLease, setAnswer } from "./campaign-index.ts";
+import { type CampaignIndexes, type ImageState, noteLease, notePrediction, setAnswer } from "./campaign-index.ts";
 import { acquireLease, type Lease } from "./lease.ts";
 
 export interface NextTask {
@@ -46,15 +46,6 @@ function isFree(state: ImageState, wanted: Wanted): boolean {
     !state.answers.has(wanted.annotator) &&
     !wanted.tried.has(state)
   );
-}
-
-/** Distance of the most uncertain box from the threshold (the threshold when no box); -1 when there is no prediction. */
-export function uncertainty(prediction: Prediction | undefined, threshold: number): number {
-  if (prediction === undefined) return -1;
-  if (prediction.boxes.length === 0) return threshold;
-  let nearest = Number.POSITIVE_INFINITY;
-  for (const box of prediction.boxes) nearest = Math.min(nearest, Math.abs(box.score - threshold));
-  return nearest;
 }
 
 export async function nextTask(
@@ -127,15 +118,14 @@ function candidatesOf(order: ImageState[], wanted: Wanted, count: number, random
 /** The image's prediction by `version`: kept on its state, else from the cache's memory (then kept). */
 function predictionOf(
   predictions: PredictionCache,
-  cid: string,
+  campaign: Campaign,
   version: string,
   state: ImageState,
 ): Prediction | undefined {
   if (state.predictedBy !== version) {
-    const known = predictions.known(cid, version, state.meta.id);
+    const known = predictions.known(campaign.id, version, state.meta.id);
     if (known === undefined) return undefined;
-    state.prediction = known;
-    state.predictedBy = version;
+    notePrediction(state, version, known, campaign.threshold);
   }
   return state.prediction;
 }
@@ -149,15 +139,14 @@ async function choose(
   if (campaign.strategy !== "uncertain" || deps.random() < campaign.randomFraction) return candidates[0]!;
   // Without a model every candidate is as uncertain as the next.
   if (version === null) return candidates[0]!;
-  const unknown = candidates.filter(
-    (state) => predictionOf(deps.predictions, campaign.id, version, state) === undefined,
-  );
+  const unknown = candidates.filter((state) => predictionOf(deps.predictions, campaign, version, state) === undefined);
   // Predictions memory lacks are looked up (storage, then the model server) first.
   if (unknown.length > 0) await Promise.all(unknown.map((state) => deps.predictions.get(campaign, state.meta)));
   let chosen = candidates[0]!;
   let nearest = Number.POSITIVE_INFINITY;
   for (const state of candidates) {
-    const distance = uncertainty(predictionOf(deps.predictions, campaign.id, version, state), campaign.threshold);
+    // No prediction (the model server failed): most uncertain, as `uncertainty` says.
+    const distance = predictionOf(deps.predictions, campaign, version, state) === undefined ? -1e6 : state.uncertainty;
     if (distance < nearest) [chosen, nearest] = [state, distance];
   }
   return chosen;
@@ -194,7 +183,7 @@ async function tryLease(
       return undefined;
     }
   }
-  const known = version === null ? undefined : predictionOf(deps.predictions, cid, version, state);
+  const known = version === null ? undefined : predictionOf(deps.predictions, campaign, version, state);
   const lookup: Lookup =
     known === undefined ? await deps.predictions.get(campaign, state.meta) : { status: "ok", prediction: known };
   return { image: state.meta, lease, lookup };
