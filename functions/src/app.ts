@@ -88,16 +88,16 @@ export function createApp(deps: AppDeps) {
 
   if (deps.store instanceof LocalStore) app.route(`${apiBase}/blobs`, blobRoutes(deps.store, { now: ctx.now }));
 
+  // Every API route but presigned blobs and the OpenAPI document: the body's size, then the token.
   const small = sizeLimit(deps.bodyLimit ?? 1024 * 1024);
   const large = sizeLimit(importBodyLimit);
-  app.use(`${apiBase}/*`, async (c, next) => {
-    if (c.req.path.startsWith(`${apiBase}/blobs/`) || c.req.path === `${apiBase}/openapi.json`) return next();
-    return (c.req.path.endsWith("/annotations:import") ? large : small)(c, next);
-  });
   const auth = authenticate(deps);
   app.use(`${apiBase}/*`, async (c, next) => {
-    if (c.req.path.startsWith(`${apiBase}/blobs/`) || c.req.path === `${apiBase}/openapi.json`) return next();
-    return auth(c, next);
+    const path = c.req.path;
+    if (path.startsWith(`${apiBase}/blobs/`) || path === `${apiBase}/openapi.json`) return next();
+    return (path.endsWith("/annotations:import") ? large : small)(c, async () => {
+      await auth(c, next);
+    });
   });
 
   const api = new OpenAPIHono<Env>({ router: new TrieRouter() })

@@ -40,6 +40,7 @@ export class Outbox {
   private waiters: (() => void)[] = [];
   /** Answers handed to `add` whose IndexedDB write has not finished: counted as unsent already. */
   private adding = 0;
+  private adds: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly db: IDBDatabase,
@@ -81,12 +82,23 @@ export class Outbox {
       body,
       attempts: 0,
     };
-    // A newer answer for the same image replaces an older one that has not left yet.
-    const stale = this.items.filter(
-      (p) => p !== this.sending && p.campaign === campaign && p.image === image && p.annotator === annotator,
-    );
     this.adding++;
     this.onChange(this);
+    // One at a time: an answer that replaces another must find it stored, not still being written.
+    const stored = this.adds.then(() => this.store(item));
+    this.adds = stored.catch(() => {});
+    await stored;
+    this.onChange(this);
+    this.kick();
+    return item;
+  }
+
+  private async store(item: Pending): Promise<void> {
+    // A newer answer for the same image replaces an older one that has not left yet.
+    const stale = this.items.filter(
+      (p) =>
+        p !== this.sending && p.campaign === item.campaign && p.image === item.image && p.annotator === item.annotator,
+    );
     try {
       const tx = this.db.transaction(store, "readwrite");
       for (const p of stale) tx.objectStore(store).delete(p.key);
@@ -96,9 +108,6 @@ export class Outbox {
       this.adding--;
     }
     this.items = [...this.items.filter((p) => !stale.includes(p)), item];
-    this.onChange(this);
-    this.kick();
-    return item;
   }
 
   /** Resolves when every answer has been acknowledged (or refused). */
