@@ -50,7 +50,7 @@ export interface ImageState {
 }
 
 /** Distance of the most uncertain box from the threshold (the threshold when no box); -1 when there is no prediction. */
-export function uncertainty(prediction: Prediction | undefined, threshold: number): number {
+function uncertainty(prediction: Prediction | undefined, threshold: number): number {
   if (prediction === undefined) return -1;
   if (prediction.boxes.length === 0) return threshold;
   let nearest = Number.POSITIVE_INFINITY;

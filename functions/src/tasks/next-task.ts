@@ -28,7 +28,10 @@ export interface NextTaskDeps {
 const sampleSize = 6;
 const maxAttempts = 40;
 
-/** Whom an image must be free for: an image is free when nobody holds a lease on it or is leasing it, it still needs answers, not this annotator's, and this request has not tried it. */
+/**
+ * Whom an image must be free for: it is free when nobody holds or is taking a lease on it, it still
+ * needs answers, none of them this annotator's, and this request has not tried it already.
+ */
 interface Wanted {
   campaign: Campaign;
   annotator: string;
