@@ -244,6 +244,30 @@ test("review consolidates two annotators, admin adjudicates, exports use it", as
   await json(h.call("GET", "/campaigns/double/export?format=coco", undefined, { token: annotatorToken }), 403);
 });
 
+test("every retrainEvery answers start a training run, once for each multiple", async () => {
+  await json(h.call("POST", "/campaigns", { id: "auto", name: "Auto", labels: ["cat"], retrainEvery: 2 }), 201);
+  for (let i = 0; i < 5; i++) await upload("auto", png(20, 20, 100 + i), `auto-${i}.png`);
+  const triggers = async () =>
+    (await json(h.call("GET", "/campaigns/auto/training-runs"), 200)).runs.map(
+      (run: { trigger: { kind: string; answers?: number } }) => run.trigger.answers,
+    );
+  const answered: number[][] = [];
+  for (let i = 0; i < 5; i++) {
+    const task = await json(h.call("POST", "/campaigns/auto/tasks:next", { annotator: `a${i}` }), 200);
+    await json(
+      h.call("PUT", `/campaigns/auto/images/${task.image.id}/annotations/a${i}`, {
+        answer: "accept",
+        modelVersion: null,
+        durationMs: 10,
+        boxes: [],
+      }),
+      200,
+    );
+    answered.push(await triggers());
+  }
+  assert.deepEqual(answered, [[], [2], [2], [4, 2], [4, 2]]);
+});
+
 test("openapi document", async () => {
   const res = await h.app.request("http://localhost/api/v1/openapi.json");
   assert.equal(res.status, 200);

@@ -170,10 +170,8 @@ const triggered = new WeakMap<AppContext, Map<string, number>>();
 /** Starts a run each time the campaign's answer count passes a multiple of `retrainEvery` (runs dedupe by it). */
 async function maybeRetrain(ctx: AppContext, campaign: Campaign) {
   if (campaign.retrainEvery <= 0) return;
-  const index = await ctx.indexes.get(campaign);
-  let total = 0;
-  for (const state of index.images.values()) total += state.answers.size;
-  const reached = Math.floor(total / campaign.retrainEvery) * campaign.retrainEvery;
+  const { answers } = await ctx.indexes.get(campaign);
+  const reached = Math.floor(answers / campaign.retrainEvery) * campaign.retrainEvery;
   const seen = triggered.get(ctx) ?? new Map<string, number>();
   triggered.set(ctx, seen);
   if (reached === 0 || (seen.get(campaign.id) ?? 0) >= reached) return;

@@ -49,6 +49,7 @@ test("a watched store: answers, leases and new images reach the view at once, wi
 
     const { etag } = await store.put(layout.annotation("c1", first.id, "ann"), answer(first.id, "ann"));
     assert.equal(index.images.get(first.id)!.answers.get("ann")?.etag, etag, "known as soon as the write returns");
+    assert.equal(index.answers, 1);
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(index.images.get(first.id)!.answers.get("ann")?.fates, { accepted: 1 }, "then read");
 
@@ -58,6 +59,7 @@ test("a watched store: answers, leases and new images reach the view at once, wi
     assert.equal(index.images.get(first.id)!.leaseUntil, 0);
     await store.delete(layout.annotation("c1", first.id, "ann"));
     assert.equal(index.images.get(first.id)!.answers.has("ann"), false);
+    assert.equal(index.answers, 0);
 
     const { image: second } = await ingestImage(store, campaign, png(8, 8, 2), "b.png", new Date(2000));
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -72,6 +74,8 @@ test("a watched store: answers, leases and new images reach the view at once, wi
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual([...index.images.get(second.id)!.answers.keys()], ["bob"]);
     assert.equal(index.images.get(third.id)!.answers.size, 0);
+    await store.put(layout.annotation("c1", second.id, "bob"), answer(second.id, "bob"));
+    assert.equal(index.answers, 1, "a changed answer is still one");
 
     now += 60_000;
     await indexes.get(campaign);

@@ -73,15 +73,19 @@ export function noteLease(state: ImageState, until: number, nowMs: number): void
 
 const noAnswers: ReadonlyMap<string, AnswerNote> = new Map();
 
-export function setAnswer(state: ImageState, annotator: string, note: AnswerNote): void {
+/** Records an answer (or what is known of it) on the image, counting it in the view. */
+export function setAnswer(index: CampaignIndex, state: ImageState, annotator: string, note: AnswerNote): void {
+  if (!state.answers.has(annotator)) index.answers++;
   const answers =
     state.answers === noAnswers ? new Map<string, AnswerNote>() : (state.answers as Map<string, AnswerNote>);
   answers.set(annotator, note);
   state.answers = answers;
 }
 
-export function forgetAnswer(state: ImageState, annotator: string): void {
-  if (state.answers.has(annotator)) (state.answers as Map<string, AnswerNote>).delete(annotator);
+export function forgetAnswer(index: CampaignIndex, state: ImageState, annotator: string): void {
+  if (!state.answers.has(annotator)) return;
+  (state.answers as Map<string, AnswerNote>).delete(annotator);
+  index.answers--;
 }
 
 function imageState(meta: ImageMeta): ImageState {
@@ -101,6 +105,8 @@ export interface CampaignIndex {
   images: Map<string, ImageState>;
   /** The images in the order they were added. */
   order: ImageState[];
+  /** How many answers the images hold in all (kept by `setAnswer`/`forgetAnswer`). */
+  answers: number;
 }
 
 /**
@@ -156,7 +162,7 @@ export class CampaignIndexes {
     let entry = this.entries.get(campaign.id);
     if (entry === undefined) {
       entry = {
-        index: { images: new Map(), order: [] },
+        index: { images: new Map(), order: [], answers: 0 },
         at: 0,
         leaseSeconds: campaign.leaseSeconds,
         threshold: campaign.threshold,
@@ -224,7 +230,7 @@ export class CampaignIndexes {
     await mapLimit(changed, 16, async ({ iid, annotator, at }) => {
       const note = await this.readAnswer(cid, iid, annotator, at);
       const state = index.images.get(iid);
-      if (note !== undefined && state !== undefined) setAnswer(state, annotator, note);
+      if (note !== undefined && state !== undefined) setAnswer(index, state, annotator, note);
     });
 
     const leased = new Map<string, number>();
@@ -250,11 +256,11 @@ export class CampaignIndexes {
     } else if (kind === "leases" && annotator === undefined) {
       if (state !== undefined) noteLease(state, etag === undefined ? 0 : at + entry.leaseSeconds * 1000, this.now());
     } else if (kind === "annotations" && annotator !== undefined && state !== undefined) {
-      if (etag === undefined) forgetAnswer(state, annotator);
+      if (etag === undefined) forgetAnswer(entry.index, state, annotator);
       else if (state.answers.get(annotator)?.etag !== etag) {
         // Known at once; what the answer was follows (unless the writer notes it first).
-        setAnswer(state, annotator, { answer: "?", at, etag });
-        setImmediate(() => void this.loadAnswer(state, cid, iid, annotator, etag));
+        setAnswer(entry.index, state, annotator, { answer: "?", at, etag });
+        setImmediate(() => void this.loadAnswer(entry.index, state, cid, iid, annotator, etag));
       }
     }
   }
@@ -264,11 +270,18 @@ export class CampaignIndexes {
     if (state !== undefined && !entry.index.images.has(iid)) this.addImages(entry.index, [state]);
   }
 
-  private async loadAnswer(state: ImageState, cid: string, iid: string, annotator: string, etag: string) {
+  private async loadAnswer(
+    index: CampaignIndex,
+    state: ImageState,
+    cid: string,
+    iid: string,
+    annotator: string,
+    etag: string,
+  ) {
     const waiting = (note: AnswerNote | undefined) => note?.etag === etag && note.answer === "?";
     if (!waiting(state.answers.get(annotator))) return;
     const note = await this.readAnswer(cid, iid, annotator, state.answers.get(annotator)!.at).catch(() => undefined);
-    if (note?.etag === etag && waiting(state.answers.get(annotator))) setAnswer(state, annotator, note);
+    if (note?.etag === etag && waiting(state.answers.get(annotator))) setAnswer(index, state, annotator, note);
   }
 
   private async readImage(cid: string, iid: string): Promise<ImageState | undefined> {
@@ -312,7 +325,8 @@ export class CampaignIndexes {
   }
 
   noteAnswer(cid: string, iid: string, annotator: string, note: AnswerNote): void {
-    const state = this.entries.get(cid)?.index.images.get(iid);
-    if (state !== undefined) setAnswer(state, annotator, note);
+    const index = this.entries.get(cid)?.index;
+    const state = index?.images.get(iid);
+    if (state !== undefined) setAnswer(index!, state, annotator, note);
   }
 }

@@ -8,7 +8,14 @@ import { layout, parseAnnotationKey } from "../layout.ts";
 import type { Lookup, PredictionCache } from "../predictions/cache.ts";
 import type { Prediction } from "../predictions/port.ts";
 import type { Store } from "../storage/port.ts";
-import { type CampaignIndexes, type ImageState, noteLease, notePrediction, setAnswer } from "./campaign-index.ts";
+import {
+  type CampaignIndex,
+  type CampaignIndexes,
+  type ImageState,
+  noteLease,
+  notePrediction,
+  setAnswer,
+} from "./campaign-index.ts";
 import { acquireLease, type Lease } from "./lease.ts";
 
 export interface NextTask {
@@ -85,7 +92,7 @@ export async function nextTask(
     wanted.tried.add(chosen);
     chosen.reserved = true;
     try {
-      const task = await tryLease(deps, campaign, version, annotator, chosen);
+      const task = await tryLease(deps, index, campaign, version, annotator, chosen);
       if (task !== undefined) return task;
     } finally {
       chosen.reserved = false;
@@ -157,6 +164,7 @@ async function choose(
 
 async function tryLease(
   deps: NextTaskDeps,
+  index: CampaignIndex,
   campaign: Campaign,
   version: string | null,
   annotator: string,
@@ -181,7 +189,7 @@ async function tryLease(
     if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
       await deps.store.delete(layout.lease(cid, iid), { durable: false }).catch(() => {});
       for (const who of answeredBy)
-        if (!state.answers.has(who)) setAnswer(state, who, { answer: "?", at: 0, etag: "" });
+        if (!state.answers.has(who)) setAnswer(index, state, who, { answer: "?", at: 0, etag: "" });
       noteLease(state, 0, deps.now());
       return undefined;
     }
