@@ -87,7 +87,7 @@ export function isPreconditionFailed(error: unknown): boolean {
 /** Every key under `prefix`, following pagination. */
 /**
  * Every object under `prefix`, page by page, with a turn of the event loop between pages: the local
- * store answers a page synchronously, and listing 100,000 keys in one go held other requests ~1 s.
+ * store answers a page synchronously, and listing 80,000 keys in one go held other requests ~0.85 s.
  */
 export async function* listAll(store: Store, prefix: string): AsyncGenerator<ObjectInfo> {
   let cursor: string | undefined;

@@ -111,8 +111,8 @@ export interface CampaignIndex {
 
 /**
  * Runs `fn` over `items`, `limit` at a time, in batches with a turn of the event loop between them:
- * the local store reads small files synchronously, and 100,000 reads in one go held every other
- * request for ~5 s.
+ * the local store reads small files synchronously, and reading a large campaign's image records in
+ * one go held every other request (with the listing, ~5 s at 100,000 images).
  */
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let start = 0; start < items.length; start += 256) {
