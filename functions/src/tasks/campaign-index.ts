@@ -37,6 +37,11 @@ export interface ImageState {
   /** Epoch ms until which someone holds a lease (0: free). */
   leaseUntil: number;
   leaseNotedAt: number;
+  /**
+   * The ETag of the lease in storage, when this view saw it written (undefined: none, or not known),
+   * so that an expired lease is taken over without reading it first.
+   */
+  leaseEtag: string | undefined;
   /** Being leased by a request of this process right now. */
   reserved: boolean;
   /** The prediction of model version `predictedBy`, kept here so that ranking candidates looks nothing up. */
@@ -65,10 +70,11 @@ export function notePrediction(state: ImageState, version: string, prediction: P
   state.uncertainty = Math.round(uncertainty(prediction, threshold) * 1e6);
 }
 
-/** Notes, at `nowMs`, that the image is leased until `until` (epoch ms; 0: free). */
-export function noteLease(state: ImageState, until: number, nowMs: number): void {
+/** Notes, at `nowMs`, that the image is leased until `until` (epoch ms; 0: free) by the lease `etag`, when known. */
+export function noteLease(state: ImageState, until: number, nowMs: number, etag?: string): void {
   state.leaseUntil = until;
   state.leaseNotedAt = nowMs;
+  state.leaseEtag = etag;
 }
 
 const noAnswers: ReadonlyMap<string, AnswerNote> = new Map();
@@ -94,6 +100,7 @@ function imageState(meta: ImageMeta): ImageState {
     answers: noAnswers,
     leaseUntil: 0,
     leaseNotedAt: 0,
+    leaseEtag: undefined,
     reserved: false,
     prediction: undefined,
     predictedBy: undefined,
@@ -240,7 +247,9 @@ export class CampaignIndexes {
     }
     for (const [iid, state] of index.images) {
       if (state.leaseNotedAt > started) continue;
+      // Until when, estimated from the listing: the lease itself decides before it is taken over.
       state.leaseUntil = leased.get(iid) ?? 0;
+      state.leaseEtag = undefined;
     }
   }
 
@@ -254,7 +263,8 @@ export class CampaignIndexes {
     if (kind === "images" && annotator === undefined) {
       if (etag !== undefined && state === undefined) void this.loadImage(entry, cid, iid);
     } else if (kind === "leases" && annotator === undefined) {
-      if (state !== undefined) noteLease(state, etag === undefined ? 0 : at + entry.leaseSeconds * 1000, this.now());
+      if (state !== undefined)
+        noteLease(state, etag === undefined ? 0 : at + entry.leaseSeconds * 1000, this.now(), etag);
     } else if (kind === "annotations" && annotator !== undefined && state !== undefined) {
       if (etag === undefined) forgetAnswer(entry.index, state, annotator);
       else if (state.answers.get(annotator)?.etag !== etag) {

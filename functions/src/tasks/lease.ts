@@ -26,7 +26,19 @@ export async function readLease(store: Store, cid: string, iid: string, nowMs: n
   return { lease: parsed.data, etag: found.etag, live: Date.parse(parsed.data.expiresAt) > nowMs };
 }
 
-/** The lease, or undefined when someone else holds a live one. */
+/** A lease in storage, and whether this call took it (else it is someone else's, live). */
+export interface LeaseFound {
+  lease: Lease;
+  etag: string;
+  taken: boolean;
+}
+
+/**
+ * Takes the image's lease unless someone else holds a live one; undefined when another writer got
+ * in first (who, and until when, is not known). `expired` is the ETag of a lease the caller knows to
+ * have expired (its view saw it written): it is taken over without reading it first; when it has
+ * changed since, the lease is read as when nothing is known.
+ */
 export async function acquireLease(
   store: Store,
   cid: string,
@@ -34,7 +46,8 @@ export async function acquireLease(
   annotator: string,
   nowMs: number,
   leaseMs: number,
-): Promise<Lease | undefined> {
+  expired?: string,
+): Promise<LeaseFound | undefined> {
   const lease: Lease = {
     imageId: iid,
     annotator,
@@ -43,21 +56,23 @@ export async function acquireLease(
   };
   const body = JSON.stringify(lease);
   const key = layout.lease(cid, iid);
-  try {
-    await store.put(key, body, { ifNoneMatch: "*", contentType: "application/json", durable: false });
-    return lease;
-  } catch (error) {
-    if (!isPreconditionFailed(error)) throw error;
-  }
+  const write = async (condition: { ifMatch: string } | { ifNoneMatch: "*" }) => {
+    try {
+      const { etag } = await store.put(key, body, { ...condition, contentType: "application/json", durable: false });
+      return { lease, etag, taken: true };
+    } catch (error) {
+      if (isPreconditionFailed(error)) return undefined;
+      throw error;
+    }
+  };
+  const takenOver = expired === undefined ? undefined : await write({ ifMatch: expired });
+  if (takenOver !== undefined) return takenOver;
+  const created = await write({ ifNoneMatch: "*" });
+  if (created !== undefined) return created;
   const current = await readLease(store, cid, iid, nowMs);
-  if (current === undefined || current.live) return undefined;
-  try {
-    await store.put(key, body, { ifMatch: current.etag, contentType: "application/json", durable: false });
-    return lease;
-  } catch (error) {
-    if (isPreconditionFailed(error)) return undefined;
-    throw error;
-  }
+  if (current === undefined) return undefined;
+  if (current.live) return { lease: current.lease, etag: current.etag, taken: false };
+  return write({ ifMatch: current.etag });
 }
 
 /** Deletes the lease `held`, unless it has changed since it was read (reclaimed by someone else). */

@@ -27,10 +27,10 @@ function seeded(seed: number): () => number {
 /** Images with one box of the given score from model version 1 (null: no prediction stored; []: no box); six are one sample. */
 function setup(
   scores: (number | null | [])[],
-  fn: (deps: Parameters<typeof nextTask>[0], ids: string[]) => Promise<void>,
+  fn: (deps: Parameters<typeof nextTask>[0], ids: string[], advance: (ms: number) => void) => Promise<void>,
 ): Promise<void> {
   return withLocalStore(async (store) => {
-    const clock = Date.parse("2026-12-01T00:00:00Z");
+    let clock = Date.parse("2026-12-01T00:00:00Z");
     const ids: string[] = [];
     for (const [i, score] of scores.entries()) {
       const { image } = await ingestImage(store, campaign, png(20, 20, i + 1), `${i}.png`, new Date(clock + i));
@@ -44,7 +44,10 @@ function setup(
     const predictor: Predictor = { currentVersion: async () => "1", predict: async () => null };
     const now = () => clock;
     const predictions = predictionCache(store, predictor, { now, log: () => {} });
-    await fn({ store, indexes: new CampaignIndexes(store, now), predictions, now, random: seeded(7) }, ids);
+    const advance = (ms: number) => {
+      clock += ms;
+    };
+    await fn({ store, indexes: new CampaignIndexes(store, now), predictions, now, random: seeded(7) }, ids, advance);
   });
 }
 
@@ -104,5 +107,31 @@ test("sequential: the oldest free image; an annotator never gets an image they a
     assert.equal((await nextTask(deps, sequential, "a"))?.image.id, ids[0]);
     assert.equal(await nextTask(deps, sequential, "a"), undefined);
     assert.equal((await nextTask(deps, sequential, "c"))?.image.id, ids[2]);
+  });
+});
+
+test("an expired lease is taken over without reading it; a live one never, even after the lease time is shortened", async () => {
+  const long = { ...campaign, leaseSeconds: 600 };
+  const short = { ...campaign, leaseSeconds: 60 };
+  await setup([0.5], async (deps, ids, advance) => {
+    const leaseKey = layout.lease(campaign.id, ids[0]!);
+    const leaseReads: string[] = [];
+    const get = deps.store.get.bind(deps.store);
+    deps.store.get = (key, ...rest) => {
+      if (key === leaseKey) leaseReads.push(key);
+      return get(key, ...rest);
+    };
+    assert.equal((await nextTask(deps, long, "a"))?.image.id, ids[0]);
+    advance(120_000);
+    // The lease says 600 s; the campaign's 60 s apply to leases taken from now on.
+    assert.equal(await nextTask(deps, short, "b"), undefined);
+    advance(481_000);
+    leaseReads.length = 0;
+    const task = await nextTask(deps, short, "b");
+    assert.equal(task?.image.id, ids[0]);
+    assert.deepEqual(leaseReads, [], "the view knew the expired lease's ETag");
+    const stored = JSON.parse(new TextDecoder().decode((await get(leaseKey))!.body)) as { annotator: string };
+    assert.equal(stored.annotator, "b");
+    assert.equal(task?.lease.expiresAt, new Date(Date.parse("2026-12-01T00:00:00Z") + 601_000 + 60_000).toISOString());
   });
 });

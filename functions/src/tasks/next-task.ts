@@ -174,16 +174,21 @@ async function tryLease(
   const iid = state.meta.id;
   const nowMs = deps.now();
   const leaseMs = campaign.leaseSeconds * 1000;
-  const lease = await acquireLease(deps.store, cid, iid, annotator, nowMs, leaseMs);
-  if (lease === undefined) {
-    // Someone else holds it; we do not know until when, so keep away for a while.
-    noteLease(state, nowMs + Math.min(leaseMs, 5000), nowMs);
+  // A view that follows every change of the store knows the lease in storage and until when it holds.
+  const current = deps.indexes.current(cid);
+  const expired = current && state.leaseUntil <= nowMs ? state.leaseEtag : undefined;
+  const found = await acquireLease(deps.store, cid, iid, annotator, nowMs, leaseMs, expired);
+  if (found?.taken !== true) {
+    // Someone else holds it: until its lease says, or, not knowing, keep away for a while.
+    if (found === undefined) noteLease(state, nowMs + Math.min(leaseMs, 5000), nowMs);
+    else noteLease(state, Date.parse(found.lease.expiresAt), nowMs, found.etag);
     return undefined;
   }
-  noteLease(state, nowMs + leaseMs, nowMs);
+  const { lease, etag } = found;
+  noteLease(state, nowMs + leaseMs, nowMs, etag);
   // A view that follows the store's changes already showed the image free; else it may be stale:
   // check the image's answers in storage before handing it out.
-  if (!deps.indexes.current(cid)) {
+  if (!current) {
     const page = await deps.store.list(layout.imageAnnotations(cid, iid));
     const answeredBy = page.items.flatMap((item) => parseAnnotationKey(item.key)?.annotator ?? []);
     if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
