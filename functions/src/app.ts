@@ -1,10 +1,11 @@
 // The annotation API: one Hono app built from its dependencies, served by lambda.ts (AWS) and
 // server.ts (local). Routes and storage layout: ../../shared/DESIGN.md; reference: docs/api.md.
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
+import type { Principal } from "./auth/port.ts";
 import { type AppDeps, buildContext, type Env } from "./context.ts";
 import { ApiError, notJson, notJsonType } from "./errors.ts";
 import { annotationRoutes } from "./routes/annotations.ts";
@@ -39,36 +40,35 @@ function toError(error: unknown): ApiError | undefined {
   return undefined;
 }
 
-function authenticate(deps: AppDeps): MiddlewareHandler<Env> {
-  return async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header);
-    if (match === null)
-      throw new ApiError(401, "unauthorized", "an Authorization: Bearer token is needed", "authorization");
-    const principal = await deps.auth.verify(match[1]!);
-    if (principal === undefined) throw new ApiError(401, "unauthorized", "the token is not valid", "authorization");
-    c.set("principal", principal);
-    await next();
-  };
+/** The bearer token's principal; 401 without a valid one. */
+async function authenticate(deps: AppDeps, header: string | undefined): Promise<Principal> {
+  const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header ?? "");
+  if (match === null)
+    throw new ApiError(401, "unauthorized", "an Authorization: Bearer token is needed", "authorization");
+  const principal = await deps.auth.verify(match[1]!);
+  if (principal === undefined) throw new ApiError(401, "unauthorized", "the token is not valid", "authorization");
+  return principal;
 }
+
+const tooLarge = (): never => {
+  throw new HTTPException(413);
+};
 
 /**
  * 413 for a body over `maxSize`. A body with a Content-Length is judged by it, without touching the
  * body: reading `c.req.raw.body`, as hono's bodyLimit does first, turns @hono/node-server's direct read
  * of the request into a web stream (a fifth of a small request's cost). Node's HTTP parser never
- * delivers more than the Content-Length. Bodies without one are counted by hono's bodyLimit.
+ * delivers more than the Content-Length. Bodies without one are counted by hono's bodyLimit, which
+ * calls `next` (or not) itself: then the result is a middleware to run, else undefined.
  */
-function sizeLimit(maxSize: number): MiddlewareHandler {
-  const tooLarge = (): never => {
-    throw new HTTPException(413);
-  };
+function sizeLimit(maxSize: number): (c: Context) => MiddlewareHandler | undefined {
   const counted = bodyLimit({ maxSize, onError: tooLarge });
-  return async (c, next) => {
-    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+  return (c) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return undefined;
     const length = c.req.header("content-length");
-    if (length !== undefined && c.req.header("transfer-encoding") === undefined)
-      return Number(length) > maxSize ? tooLarge() : next();
-    return counted(c, next);
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return counted;
+    if (Number(length) > maxSize) tooLarge();
+    return undefined;
   };
 }
 
@@ -91,13 +91,15 @@ export function createApp(deps: AppDeps) {
   // Every API route but presigned blobs and the OpenAPI document: the body's size, then the token.
   const small = sizeLimit(deps.bodyLimit ?? 1024 * 1024);
   const large = sizeLimit(importBodyLimit);
-  const auth = authenticate(deps);
   app.use(`${apiBase}/*`, async (c, next) => {
     const path = c.req.path;
     if (path.startsWith(`${apiBase}/blobs/`) || path === `${apiBase}/openapi.json`) return next();
-    return (path.endsWith("/annotations:import") ? large : small)(c, async () => {
-      await auth(c, next);
-    });
+    const authenticated = async () => {
+      c.set("principal", await authenticate(deps, c.req.header("authorization")));
+      await next();
+    };
+    const counting = (path.endsWith("/annotations:import") ? large : small)(c);
+    return counting === undefined ? authenticated() : counting(c, authenticated);
   });
 
   const api = new OpenAPIHono<Env>({ router: new TrieRouter() })
