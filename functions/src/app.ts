@@ -1,11 +1,10 @@
 // The annotation API: one Hono app built from its dependencies, served by lambda.ts (AWS) and
 // server.ts (local). Routes and storage layout: ../../shared/DESIGN.md; reference: docs/api.md.
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
-import type { Principal } from "./auth/port.ts";
 import { type AppDeps, buildContext, type Env } from "./context.ts";
 import { ApiError, notJson, notJsonType } from "./errors.ts";
 import { annotationRoutes } from "./routes/annotations.ts";
@@ -40,14 +39,15 @@ function toError(error: unknown): ApiError | undefined {
   return undefined;
 }
 
-/** The bearer token's principal; 401 without a valid one. */
-async function authenticate(deps: AppDeps, header: string | undefined): Promise<Principal> {
-  const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header ?? "");
+/** Sets the bearer token's principal, then goes on; 401 without a valid token. */
+async function authenticate(deps: AppDeps, c: Context<Env>, next: Next): Promise<void> {
+  const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(c.req.header("authorization") ?? "");
   if (match === null)
     throw new ApiError(401, "unauthorized", "an Authorization: Bearer token is needed", "authorization");
   const principal = await deps.auth.verify(match[1]!);
   if (principal === undefined) throw new ApiError(401, "unauthorized", "the token is not valid", "authorization");
-  return principal;
+  c.set("principal", principal);
+  await next();
 }
 
 const tooLarge = (): never => {
@@ -94,12 +94,9 @@ export function createApp(deps: AppDeps) {
   app.use(`${apiBase}/*`, async (c, next) => {
     const path = c.req.path;
     if (path.startsWith(`${apiBase}/blobs/`) || path === `${apiBase}/openapi.json`) return next();
-    const authenticated = async () => {
-      c.set("principal", await authenticate(deps, c.req.header("authorization")));
-      await next();
-    };
     const counting = (path.endsWith("/annotations:import") ? large : small)(c);
-    return counting === undefined ? authenticated() : counting(c, authenticated);
+    if (counting !== undefined) return counting(c, () => authenticate(deps, c, next));
+    return authenticate(deps, c, next);
   });
 
   const api = new OpenAPIHono<Env>({ router: new TrieRouter() })

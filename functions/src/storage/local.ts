@@ -44,10 +44,15 @@ type FileStats = { mtimeNs: bigint; size: bigint; isFile(): boolean };
 interface Pending {
   body: Uint8Array | null;
   micros: bigint;
+  /** The body's ETag (computed once: tasks:next compares and announces it on every lease). */
+  etag: string | undefined;
   seq: number;
   tickets: Ticket[];
   soft: boolean;
 }
+
+/** Shared by the changes no journal record waits on (soft ones): never added to. */
+const noTickets: Ticket[] = [];
 
 /** The folder of a key: up to its last `/`. */
 const folderOf = (key: string) => key.slice(0, key.lastIndexOf("/"));
@@ -59,13 +64,9 @@ function fileInfo(key: string, s: FileStats): ObjectInfo {
   return { key, etag: etag(micros, s.size), size: Number(s.size), lastModified: new Date(Number(micros / 1000n)) };
 }
 
-function pendingInfo(key: string, micros: bigint, body: Uint8Array): ObjectInfo {
-  return {
-    key,
-    etag: etag(micros, body.byteLength),
-    size: body.byteLength,
-    lastModified: new Date(Number(micros / 1000n)),
-  };
+/** A pending put's info (not a delete's). */
+function pendingInfo(key: string, p: Pending): ObjectInfo {
+  return { key, etag: p.etag!, size: p.body!.byteLength, lastModified: new Date(Number(p.micros / 1000n)) };
 }
 
 /**
@@ -227,9 +228,17 @@ export class LocalStore implements Store {
   /** The current version of a key: pending in memory, else on disk. */
   private current(key: string): ObjectInfo | undefined {
     const p = this.pending.get(key);
-    if (p !== undefined) return p.body === null ? undefined : pendingInfo(key, p.micros, p.body);
+    if (p !== undefined) return p.body === null ? undefined : pendingInfo(key, p);
     const s = this.statFile(key);
     return s === undefined ? undefined : fileInfo(key, s);
+  }
+
+  /** The current version's ETag, as `current` would give it. */
+  private currentEtag(key: string): string | undefined {
+    const p = this.pending.get(key);
+    if (p !== undefined) return p.etag;
+    const s = this.statFile(key);
+    return s === undefined ? undefined : etag(microsOf(s), s.size);
   }
 
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<{ etag: string }> {
@@ -249,16 +258,13 @@ export class LocalStore implements Store {
       this.matching(key, options);
       const micros = this.nextMicros();
       const ticket = await this.journal.append({ op: "put", key, body: bytes, micros: micros.toString() });
-      this.stage(key, bytes, micros, ticket, false);
-      return { etag: etag(micros, bytes.byteLength) };
+      return { etag: this.stage(key, bytes, micros, ticket, false)! };
     });
   }
 
   private putSoft(key: string, bytes: Uint8Array, options: PutOptions): { etag: string } {
     this.matching(key, options);
-    const micros = this.nextMicros();
-    this.stage(key, bytes, micros, undefined, true);
-    return { etag: etag(micros, bytes.byteLength) };
+    return { etag: this.stage(key, bytes, this.nextMicros(), undefined, true)! };
   }
 
   async delete(key: string, options: { ifMatch?: string; durable?: boolean } = {}): Promise<void> {
@@ -278,17 +284,18 @@ export class LocalStore implements Store {
     // What only memory holds leaves nothing to remove from disk.
     if (this.pending.get(key)?.soft === true && this.statFile(key) === undefined) {
       this.unstage(key);
-      this.announce(key, null, 0n);
+      this.announce(key, undefined, 0n);
     } else this.stage(key, null, 0n, undefined, false);
   }
 
   /** The key's current version, once it meets `ifNoneMatch`/`ifMatch` (else PreconditionFailed). */
-  private matching(key: string, options: { ifMatch?: string; ifNoneMatch?: "*" }): ObjectInfo | undefined {
-    const current = this.current(key);
+  /** The key's current ETag, once it meets `ifNoneMatch`/`ifMatch` (else PreconditionFailed). */
+  private matching(key: string, options: { ifMatch?: string; ifNoneMatch?: "*" }): string | undefined {
+    const current = this.currentEtag(key);
     if (options.ifNoneMatch === "*" && current !== undefined) {
       throw new StorageError("PreconditionFailed", `${key} exists`);
     }
-    if (options.ifMatch !== undefined && current?.etag !== options.ifMatch) {
+    if (options.ifMatch !== undefined && current !== options.ifMatch) {
       throw new StorageError("PreconditionFailed", `${key} does not match ${options.ifMatch}`);
     }
     return current;
@@ -308,30 +315,37 @@ export class LocalStore implements Store {
     return () => this.watchers.delete(listener);
   }
 
-  private announce(key: string, body: Uint8Array | null, micros: bigint): void {
+  /** Tells the watchers of a put (its ETag and time) or a delete (`tag` undefined). */
+  private announce(key: string, tag: string | undefined, micros: bigint): void {
     if (this.watchers.size === 0) return;
-    const change = {
-      key,
-      etag: body === null ? undefined : etag(micros, body.byteLength),
-      at: body === null ? Date.now() : Number(micros / 1000n),
-    };
+    const change = { key, etag: tag, at: tag === undefined ? Date.now() : Number(micros / 1000n) };
     for (const listener of this.watchers) listener(change);
   }
 
-  private stage(key: string, body: Uint8Array | null, micros: bigint, ticket: Ticket | undefined, soft: boolean): void {
+  /** Makes the change current (in memory until written) and returns a put's ETag. */
+  private stage(
+    key: string,
+    body: Uint8Array | null,
+    micros: bigint,
+    ticket: Ticket | undefined,
+    soft: boolean,
+  ): string | undefined {
     const previous = this.pending.get(key);
-    const tickets = [...(previous?.tickets ?? []), ...(ticket === undefined ? [] : [ticket])];
+    const tickets =
+      ticket === undefined ? (previous?.tickets ?? noTickets) : [...(previous?.tickets ?? noTickets), ticket];
     // Soft only over nothing or another soft change: a durable change on its way to a file still goes.
     const stays = soft && (previous === undefined || previous.soft);
-    this.pending.set(key, { body, micros, seq: ++this.seq, tickets, soft: stays });
+    const tag = body === null ? undefined : etag(micros, body.byteLength);
+    this.pending.set(key, { body, micros, etag: tag, seq: ++this.seq, tickets, soft: stays });
     const dir = key.slice(0, key.lastIndexOf("/") + 1);
     const keys = this.pendingByDir.get(dir);
     if (keys === undefined) this.pendingByDir.set(dir, new Set([key]));
     else keys.add(key);
-    this.announce(key, body, micros);
-    if (stays) return;
+    this.announce(key, tag, micros);
+    if (stays) return tag;
     this.toApply.add(key);
     this.kick();
+    return tag;
   }
 
   private unstage(key: string): void {
@@ -431,7 +445,7 @@ export class LocalStore implements Store {
     assertKey(key);
     await this.queues.get(key);
     const p = this.pending.get(key);
-    if (p !== undefined) return p.body === null ? undefined : { ...pendingInfo(key, p.micros, p.body), body: p.body };
+    if (p !== undefined) return p.body === null ? undefined : { ...pendingInfo(key, p), body: p.body };
     const fd = this.openFile(key);
     if (fd === undefined) return undefined;
     try {
@@ -467,7 +481,7 @@ export class LocalStore implements Store {
     const p = this.pending.get(key);
     if (p !== undefined) {
       if (p.body === null) return undefined;
-      return { info: pendingInfo(key, p.micros, p.body), stream: Readable.from([Buffer.from(p.body)]) };
+      return { info: pendingInfo(key, p), stream: Readable.from([Buffer.from(p.body)]) };
     }
     const fd = this.openFile(key);
     if (fd === undefined) return undefined;

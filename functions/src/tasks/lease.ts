@@ -56,23 +56,30 @@ export async function acquireLease(
   };
   const body = JSON.stringify(lease);
   const key = layout.lease(cid, iid);
-  const write = async (condition: { ifMatch: string } | { ifNoneMatch: "*" }) => {
-    try {
-      const { etag } = await store.put(key, body, { ...condition, contentType: "application/json", durable: false });
-      return { lease, etag, taken: true };
-    } catch (error) {
-      if (isPreconditionFailed(error)) return undefined;
-      throw error;
-    }
-  };
-  const takenOver = expired === undefined ? undefined : await write({ ifMatch: expired });
-  if (takenOver !== undefined) return takenOver;
-  const created = await write({ ifNoneMatch: "*" });
-  if (created !== undefined) return created;
+  const written =
+    (expired === undefined ? undefined : await putLease(store, key, body, { ifMatch: expired })) ??
+    (await putLease(store, key, body, { ifNoneMatch: "*" }));
+  if (written !== undefined) return { lease, etag: written, taken: true };
   const current = await readLease(store, cid, iid, nowMs);
   if (current === undefined) return undefined;
   if (current.live) return { lease: current.lease, etag: current.etag, taken: false };
-  return write({ ifMatch: current.etag });
+  const reclaimed = await putLease(store, key, body, { ifMatch: current.etag });
+  return reclaimed === undefined ? undefined : { lease, etag: reclaimed, taken: true };
+}
+
+/** The lease's new ETag, or undefined when `condition` does not hold. */
+async function putLease(
+  store: Store,
+  key: string,
+  body: string,
+  condition: { ifMatch: string } | { ifNoneMatch: "*" },
+): Promise<string | undefined> {
+  try {
+    return (await store.put(key, body, { ...condition, contentType: "application/json", durable: false })).etag;
+  } catch (error) {
+    if (isPreconditionFailed(error)) return undefined;
+    throw error;
+  }
 }
 
 /** Deletes the lease `held`, unless it has changed since it was read (reclaimed by someone else). */
