@@ -93,7 +93,15 @@ export class Journal {
   private async newSegment(): Promise<Segment> {
     const gen = ++this.gen;
     const path = join(this.dir, `${process.pid}-${Date.now()}-${gen}.log`);
-    return { gen, path, handle: await open(path, "wx"), bytes: 0, unapplied: 0 };
+    const handle = await open(path, "wx");
+    // The segment's name must survive a machine crash too: its records' fdatasync does not cover the folder.
+    const dir = await open(this.dir, "r");
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return { gen, path, handle, bytes: 0, unapplied: 0 };
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
