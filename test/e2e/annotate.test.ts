@@ -98,9 +98,27 @@ test("answers given while the network is cut are kept, then each reaches the ser
   await page.waitForSelector("#message:has-text('Revisiting your answer')");
   assert.equal(await currentImage(page), answered[4]);
   assert.ok(await page.locator(".viewport").isVisible());
+  // Every count shown while the change is stored: it replaces an answer, so it never shows six.
+  await page.evaluate(() => {
+    const el = document.querySelector("#unsent")!;
+    const seen: string[] = [];
+    (window as unknown as { unsentSeen: string[] }).unsentSeen = seen;
+    new MutationObserver(() => seen.push(el.textContent ?? "")).observe(el, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  });
   await page.keyboard.press("x");
   await page.waitForSelector("#message:has-text('Waiting for the network')");
+  await page.waitForFunction(() => document.querySelector("#unsent")?.getAttribute("data-writing") === "0");
   assert.equal(await unsentCount(page), 5);
+  const shown = await page.evaluate(() => (window as unknown as { unsentSeen: string[] }).unsentSeen);
+  assert.deepEqual(
+    [...new Set(shown)].filter((text) => text !== "5 unsent"),
+    [],
+    "the count stayed at 5",
+  );
 
   await page.unroute(/\/api\//, cut);
   await waitAllSaved(page, 30_000);

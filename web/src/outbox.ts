@@ -39,7 +39,7 @@ export class Outbox {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private waiters: (() => void)[] = [];
   /** Answers handed to `add` whose IndexedDB write has not finished: counted as unsent already. */
-  private adding = 0;
+  private storing: Pending[] = [];
   private adds: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -57,14 +57,23 @@ export class Outbox {
     return box;
   }
 
-  /** Answers not yet acknowledged (including refused ones). */
+  /**
+   * Answers not yet acknowledged (including refused ones). One being stored that will replace an
+   * unsent answer for the same image does not count twice.
+   */
   get unsent(): number {
-    return this.items.length + this.adding;
+    const images = new Set(this.items.filter((p) => p !== this.sending).map(answerOf));
+    let count = this.items.length;
+    for (const p of this.storing) {
+      if (!images.has(answerOf(p))) count++;
+      images.add(answerOf(p));
+    }
+    return count;
   }
 
   /** Answers still being written to IndexedDB (not yet safe from a closed tab). */
   get writing(): number {
-    return this.adding;
+    return this.storing.length;
   }
 
   get failed(): Pending[] {
@@ -82,7 +91,7 @@ export class Outbox {
       body,
       attempts: 0,
     };
-    this.adding++;
+    this.storing.push(item);
     this.onChange(this);
     // One at a time: an answer that replaces another must find it stored, not still being written.
     const stored = this.adds.then(() => this.store(item));
@@ -95,24 +104,21 @@ export class Outbox {
 
   private async store(item: Pending): Promise<void> {
     // A newer answer for the same image replaces an older one that has not left yet.
-    const stale = this.items.filter(
-      (p) =>
-        p !== this.sending && p.campaign === item.campaign && p.image === item.image && p.annotator === item.annotator,
-    );
+    const stale = this.items.filter((p) => p !== this.sending && answerOf(p) === answerOf(item));
     try {
       const tx = this.db.transaction(store, "readwrite");
       for (const p of stale) tx.objectStore(store).delete(p.key);
       tx.objectStore(store).put(item);
       await txDone(tx);
+      this.items = [...this.items.filter((p) => !stale.includes(p)), item];
     } finally {
-      this.adding--;
+      this.storing = this.storing.filter((p) => p !== item);
     }
-    this.items = [...this.items.filter((p) => !stale.includes(p)), item];
   }
 
   /** Resolves when every answer has been acknowledged (or refused). */
   drained(): Promise<void> {
-    if (this.adding === 0 && this.items.every((p) => p.error !== undefined)) return Promise.resolve();
+    if (this.storing.length === 0 && this.items.every((p) => p.error !== undefined)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
@@ -173,6 +179,9 @@ export class Outbox {
     this.onChange(this);
   }
 }
+
+/** Which answer an item is: one per image and annotator. */
+const answerOf = (p: Pending) => `${p.campaign}/${p.image}/${p.annotator}`;
 
 function txDone(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
