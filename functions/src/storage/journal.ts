@@ -77,6 +77,8 @@ export class Journal {
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> | undefined;
+  /** The next segment, made ahead so that a rotation does not hold appends for its folder's fsync. */
+  private spare: Promise<Segment> | undefined;
 
   constructor(
     private readonly dir: string,
@@ -86,6 +88,7 @@ export class Journal {
 
   async open(): Promise<void> {
     this.segment = await this.newSegment();
+    this.spare = this.prepare();
     this.timer = setInterval(() => void this.checkpoint().catch(() => {}), this.intervalMs);
     this.timer.unref();
   }
@@ -102,6 +105,12 @@ export class Journal {
       await dir.close();
     }
     return { gen, path, handle, bytes: 0, unapplied: 0 };
+  }
+
+  private prepare(): Promise<Segment> {
+    const next = this.newSegment();
+    next.catch(() => {});
+    return next;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -152,7 +161,10 @@ export class Journal {
       const old = await this.exclusive(async () => {
         if (this.segment === undefined || this.segment.bytes === 0) return undefined;
         const previous = this.segment;
-        this.segment = await this.newSegment();
+        const next = this.spare ?? this.newSegment();
+        this.spare = undefined;
+        this.segment = await next;
+        this.spare = this.prepare();
         return previous;
       });
       if (old === undefined) return;
@@ -171,9 +183,12 @@ export class Journal {
     await this.checkpoint();
     const segment = this.segment;
     this.segment = undefined;
-    if (segment !== undefined) {
-      await segment.handle.close();
-      await unlink(segment.path).catch(() => {});
+    const spare = await this.spare?.catch(() => undefined);
+    this.spare = undefined;
+    for (const unused of [segment, spare]) {
+      if (unused === undefined) continue;
+      await unused.handle.close();
+      await unlink(unused.path).catch(() => {});
     }
   }
 }
