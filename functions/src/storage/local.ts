@@ -288,7 +288,6 @@ export class LocalStore implements Store {
     } else this.stage(key, null, 0n, undefined, false);
   }
 
-  /** The key's current version, once it meets `ifNoneMatch`/`ifMatch` (else PreconditionFailed). */
   /** The key's current ETag, once it meets `ifNoneMatch`/`ifMatch` (else PreconditionFailed). */
   private matching(key: string, options: { ifMatch?: string; ifNoneMatch?: "*" }): string | undefined {
     const current = this.currentEtag(key);
