@@ -84,7 +84,6 @@ export function isPreconditionFailed(error: unknown): boolean {
   return error instanceof StorageError && error.code === "PreconditionFailed";
 }
 
-/** Every key under `prefix`, following pagination. */
 /**
  * Every object under `prefix`, page by page, with a turn of the event loop between pages: the local
  * store answers a page synchronously, and listing 80,000 keys in one go held other requests ~0.85 s.
