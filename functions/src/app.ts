@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { TrieRouter } from "hono/router/trie-router";
 import { type AppDeps, buildContext, type Env } from "./context.ts";
 import { ApiError, notJson, notJsonType } from "./errors.ts";
+import { MemoRouter } from "./memo-router.ts";
 import { annotationRoutes } from "./routes/annotations.ts";
 import { campaignRoutes } from "./routes/campaigns.ts";
 import { exportRoutes, importBodyLimit } from "./routes/exports.ts";
@@ -74,7 +75,8 @@ function sizeLimit(maxSize: number): (c: Context) => MiddlewareHandler | undefin
 
 export function createApp(deps: AppDeps) {
   const ctx = buildContext(deps);
-  const app = new OpenAPIHono<Env>({ router: new TrieRouter() });
+  // The app's router is the one that matches: sub-apps' routes are copied into it.
+  const app = new OpenAPIHono<Env>({ router: new MemoRouter() });
 
   app.onError((error, c) => {
     const known = toError(error);
