@@ -103,7 +103,8 @@ export function buildContext(deps: AppDeps): AppContext {
     predictions: predictionCache(deps.store, deps.predictor ?? noPredictor, {
       timeoutMs: deps.predictionTimeoutMs ?? 3000,
       now,
-      onRemember: (cid, iid, version, prediction) => indexes.notePrediction(cid, iid, version, prediction),
+      onRemember: (cid, iid, version, packed, prediction) =>
+        indexes.notePrediction(cid, iid, version, packed, prediction),
       ...(deps.log === undefined ? {} : { log: deps.log }),
     }),
     trainingRuns: deps.trainingRuns,

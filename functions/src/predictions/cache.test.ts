@@ -7,7 +7,7 @@ import type { ImageMeta } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
 import { withLocalStore } from "../testing/local-store.ts";
 import { predictionCache } from "./cache.ts";
-import type { Prediction, Predictor } from "./port.ts";
+import { type Prediction, type Predictor, unpack } from "./port.ts";
 
 const campaign = { id: "c1", modelName: "c1", threshold: 0.5 } as Campaign;
 const image = (id: string) => ({ id, ext: "png", width: 20, height: 10 }) as ImageMeta;
@@ -45,7 +45,8 @@ test("a new version's stored predictions are read into memory; the others come f
     assert.equal(await cache.version(campaign), "3");
     while (lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.match(lines[0]!, /campaign c1, model version 3: 2 read into memory/);
-    assert.equal(cache.known("c1", "3", "i2")?.boxes[0]?.score, 0.6);
+    const known = cache.known("c1", "3", "i2");
+    assert.deepEqual(known && unpack(known), prediction("3", 0.6));
     assert.deepEqual(await cache.get(campaign, image("i1")), { status: "ok", prediction: prediction("3", 0.2) });
     assert.equal(model.calls(), 0);
     // Not stored: the model server is asked once, the answer kept in memory and in storage.

@@ -6,7 +6,7 @@ import type { Campaign } from "../campaigns/schema.ts";
 import type { ImageMeta } from "../images/ingest.ts";
 import { layout } from "../layout.ts";
 import { getJson, listAll, type Store } from "../storage/port.ts";
-import { Prediction, type Predictor } from "./port.ts";
+import { type PackedPrediction, Prediction, type Predictor, pack, unpack } from "./port.ts";
 
 export type Lookup =
   | { status: "ok"; prediction: Prediction }
@@ -16,7 +16,7 @@ export type Lookup =
 export interface PredictionCache {
   version(campaign: Campaign): Promise<string | null>;
   /** What memory holds for this version of the campaign's model; never reads storage or calls the model server. */
-  known(cid: string, version: string, iid: string): Prediction | undefined;
+  known(cid: string, version: string, iid: string): PackedPrediction | undefined;
   get(campaign: Campaign, image: ImageMeta): Promise<Lookup>;
   /** The prediction shown with `version`, if cached (for recording what became of each box). */
   shown(cid: string, version: string, iid: string): Promise<Prediction | undefined>;
@@ -31,7 +31,7 @@ export interface PredictionCacheOptions {
   /** Where the end of a version's read into memory is reported (when storage held any). @default console.error */
   log?: (line: string) => void;
   /** Told of every prediction memory keeps (the campaign view keeps it beside the image). */
-  onRemember?: (cid: string, iid: string, version: string, prediction: Prediction) => void;
+  onRemember?: (cid: string, iid: string, version: string, packed: PackedPrediction, prediction: Prediction) => void;
 }
 
 export function predictionCache(
@@ -46,7 +46,7 @@ export function predictionCache(
   const log = options.log ?? ((line: string) => console.error(line));
   // campaign → version → image → prediction. Nested rather than keyed by a joined string: the ids
   // are strings the campaign view holds, whose hashes V8 keeps, so a lookup builds no string.
-  const memory = new Map<string, Map<string, Map<string, Prediction>>>();
+  const memory = new Map<string, Map<string, Map<string, PackedPrediction>>>();
   let entries = 0;
   const versions = new Map<string, { version: string | null; at: number }>();
   const inflight = new Map<string, Promise<Lookup>>();
@@ -55,16 +55,17 @@ export function predictionCache(
 
   /** Keeps a prediction; when full, forgets the oldest of the oldest version first seen. */
   const remember = (cid: string, version: string, iid: string, prediction: Prediction) => {
-    const byVersion = memory.get(cid) ?? new Map<string, Map<string, Prediction>>();
+    const byVersion = memory.get(cid) ?? new Map<string, Map<string, PackedPrediction>>();
     memory.set(cid, byVersion);
-    const byImage = byVersion.get(version) ?? new Map<string, Prediction>();
+    const byImage = byVersion.get(version) ?? new Map<string, PackedPrediction>();
     byVersion.set(version, byImage);
     if (!byImage.has(iid)) {
       if (entries >= maxEntries) forgetOne();
       entries++;
     }
-    byImage.set(iid, prediction);
-    options.onRemember?.(cid, iid, version, prediction);
+    const packed = pack(prediction);
+    byImage.set(iid, packed);
+    options.onRemember?.(cid, iid, version, packed, prediction);
   };
 
   const forgetOne = () => {
@@ -82,7 +83,7 @@ export function predictionCache(
 
   const fromStore = async (cid: string, version: string, iid: string) => {
     const hit = known(cid, version, iid);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return unpack(hit);
     const found = await getJson(store, layout.prediction(cid, version, iid));
     if (found === undefined) return undefined;
     const parsed = Prediction.safeParse(found.value);

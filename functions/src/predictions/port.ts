@@ -18,6 +18,15 @@ export type PredictedBox = z.infer<typeof PredictedBox>;
 export const Prediction = z.object({ modelVersion: z.string(), boxes: z.array(PredictedBox) }).openapi("Prediction");
 export type Prediction = z.infer<typeof Prediction>;
 
+/**
+ * A prediction as memory keeps it: its JSON. One string is one object for the garbage collector to
+ * mark, where the object has an array and, per box, an object, a label and numbers (a campaign's
+ * 100,000 predictions as objects were a third of what every full collection marked).
+ */
+export type PackedPrediction = string & { readonly packed: unique symbol };
+export const pack = (prediction: Prediction) => JSON.stringify(prediction) as PackedPrediction;
+export const unpack = (packed: PackedPrediction) => JSON.parse(packed) as Prediction;
+
 export interface PredictInput {
   campaign: Campaign;
   imageId: string;

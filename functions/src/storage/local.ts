@@ -56,7 +56,9 @@ const noTickets: Ticket[] = [];
 
 /** The folder of a key: up to its last `/`. */
 const folderOf = (key: string) => key.slice(0, key.lastIndexOf("/"));
-const etag = (micros: bigint, size: number | bigint) => `"${micros.toString(16)}-${size.toString(16)}"`;
+/** Joined rather than a template, which makes a tree of strings: five objects for the heap per ETag, one per lease. */
+const etag = (micros: bigint, size: number | bigint) =>
+  ['"', micros.toString(16), "-", size.toString(16), '"'].join("");
 const microsOf = (s: FileStats) => s.mtimeNs / 1000n;
 
 function fileInfo(key: string, s: FileStats): ObjectInfo {
@@ -502,11 +504,10 @@ export class LocalStore implements Store {
    * A folder's entries in key order, cached while the folder's mtime stays the same and this
    * process has not changed it (mtimes are coarse: a change in the same tick may keep it), so that
    * paging and repeated listings do not re-read it. Other processes only read (see the top).
+   * The entries are one string, a line each, folders with a trailing `/`: one object for the heap
+   * however many entries (200,000 image files as objects were a third of what every full GC marked).
    */
-  private readonly listings = new Map<
-    string,
-    { mtimeNs: bigint; changes: number; entries: { name: string; dir: boolean }[] }
-  >();
+  private readonly listings = new Map<string, { mtimeNs: bigint; changes: number; entries: string }>();
   /** Entries this process added to or removed from each folder, by folder (a key prefix without its `/`). */
   private readonly folderChanges = new Map<string, number>();
 
@@ -520,7 +521,7 @@ export class LocalStore implements Store {
     }
   }
 
-  private async sortedEntries(dirPath: string, folder: string): Promise<{ name: string; dir: boolean }[] | undefined> {
+  private async sortedEntries(dirPath: string, folder: string): Promise<string | undefined> {
     const changes = this.folderChanges.get(folder) ?? 0;
     let st: import("node:fs").BigIntStats | undefined;
     try {
@@ -540,10 +541,10 @@ export class LocalStore implements Store {
       throw error;
     }
     const entries = raw
-      .filter((e) => !e.name.startsWith(".") && (e.isDirectory() || e.isFile()))
-      .map((e) => ({ name: e.name, dir: e.isDirectory(), sortKey: e.isDirectory() ? `${e.name}/` : e.name }))
-      .sort((x, y) => (x.sortKey < y.sortKey ? -1 : x.sortKey > y.sortKey ? 1 : 0))
-      .map(({ name, dir }) => ({ name, dir }));
+      .filter((e) => !e.name.startsWith(".") && !e.name.includes("\n") && (e.isDirectory() || e.isFile()))
+      .map((e) => (e.isDirectory() ? `${e.name}/` : e.name))
+      .sort()
+      .join("\n");
     if (this.listings.size > 20_000) this.listings.clear();
     this.listings.set(folder, { mtimeNs: st.mtimeNs, changes, entries });
     return entries;
@@ -566,13 +567,16 @@ export class LocalStore implements Store {
     const walk = async (dirPath: string, keyPrefix: string, filter: string): Promise<boolean> => {
       const sorted = await this.sortedEntries(dirPath, keyPrefix.slice(0, -1));
       if (sorted === undefined) return false;
-      for (const entry of sorted) {
-        if (!entry.name.startsWith(filter)) continue;
-        const key = keyPrefix + entry.name;
-        if (entry.dir) {
-          const inner = `${key}/`;
-          if (after !== undefined && inner < after && !after.startsWith(inner)) continue;
-          if (await walk(join(dirPath, entry.name), inner, "")) return true;
+      for (let start = 0; start < sorted.length; ) {
+        const newline = sorted.indexOf("\n", start);
+        const end = newline < 0 ? sorted.length : newline;
+        const entry = sorted.slice(start, end);
+        start = end + 1;
+        if (!entry.startsWith(filter)) continue;
+        const key = keyPrefix + entry;
+        if (key.endsWith("/")) {
+          if (after !== undefined && key < after && !after.startsWith(key)) continue;
+          if (await walk(join(dirPath, entry.slice(0, -1)), key, "")) return true;
         } else if (after === undefined || key > after) {
           keys.add(key);
           lastWalked = key;

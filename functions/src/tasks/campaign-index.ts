@@ -7,7 +7,7 @@
 import type { Campaign } from "../campaigns/schema.ts";
 import { ImageMeta } from "../images/ingest.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
-import type { Prediction } from "../predictions/port.ts";
+import { type PackedPrediction, type Prediction, unpack } from "../predictions/port.ts";
 import { getJson, listAll, type Store, type StoreChange } from "../storage/port.ts";
 
 export interface AnswerNote {
@@ -45,7 +45,7 @@ export interface ImageState {
   /** Being leased by a request of this process right now. */
   reserved: boolean;
   /** The prediction of model version `predictedBy`, kept here so that ranking candidates looks nothing up. */
-  prediction: Prediction | undefined;
+  prediction: PackedPrediction | undefined;
   predictedBy: string | undefined;
   /**
    * The prediction's `uncertainty` at the campaign's threshold, in millionths: a small integer, which
@@ -63,10 +63,25 @@ function uncertainty(prediction: Prediction | undefined, threshold: number): num
   return nearest;
 }
 
+/** One copy of the values many images share, where parsing each image's record makes one each. */
+const shared = new Map<string, string>();
+function intern(value: string): string {
+  const known = shared.get(value);
+  if (known !== undefined) return known;
+  if (shared.size < 256) shared.set(value, value);
+  return value;
+}
+
 /** Keeps the image's prediction by `version`, ranked at `threshold`. */
-export function notePrediction(state: ImageState, version: string, prediction: Prediction, threshold: number): void {
-  state.prediction = prediction;
-  state.predictedBy = version;
+export function notePrediction(
+  state: ImageState,
+  version: string,
+  packed: PackedPrediction,
+  threshold: number,
+  prediction = unpack(packed),
+): void {
+  state.prediction = packed;
+  state.predictedBy = intern(version);
   state.uncertainty = Math.round(uncertainty(prediction, threshold) * 1e6);
 }
 
@@ -94,9 +109,29 @@ export function forgetAnswer(index: CampaignIndex, state: ImageState, annotator:
   index.answers--;
 }
 
+/**
+ * The record as the view keeps it, with fewer objects for every full collection to mark: a literal
+ * (its fields inside the object, where the parser's copy grew a separate property array) whose
+ * type and split are shared.
+ */
+function compactMeta(meta: ImageMeta): ImageMeta {
+  return {
+    id: meta.id,
+    ext: intern(meta.ext),
+    contentType: intern(meta.contentType),
+    width: meta.width,
+    height: meta.height,
+    sha256: meta.sha256,
+    bytes: meta.bytes,
+    fileName: meta.fileName,
+    split: meta.split === "eval" ? "eval" : "train",
+    addedAt: meta.addedAt,
+  };
+}
+
 function imageState(meta: ImageMeta): ImageState {
   return {
-    meta,
+    meta: compactMeta(meta),
     answers: noAnswers,
     leaseUntil: 0,
     leaseNotedAt: 0,
@@ -328,10 +363,10 @@ export class CampaignIndexes {
     if (state !== undefined) noteLease(state, until, this.now());
   }
 
-  notePrediction(cid: string, iid: string, version: string, prediction: Prediction): void {
+  notePrediction(cid: string, iid: string, version: string, packed: PackedPrediction, prediction: Prediction): void {
     const entry = this.entries.get(cid);
     const state = entry?.index.images.get(iid);
-    if (state !== undefined) notePrediction(state, version, prediction, entry!.threshold);
+    if (state !== undefined) notePrediction(state, version, packed, entry!.threshold, prediction);
   }
 
   noteAnswer(cid: string, iid: string, annotator: string, note: AnswerNote): void {

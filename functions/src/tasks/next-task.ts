@@ -6,7 +6,7 @@
 import type { Campaign } from "../campaigns/schema.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
 import type { Lookup, PredictionCache } from "../predictions/cache.ts";
-import type { Prediction } from "../predictions/port.ts";
+import { type PackedPrediction, unpack } from "../predictions/port.ts";
 import type { Store } from "../storage/port.ts";
 import {
   type CampaignIndex,
@@ -131,7 +131,7 @@ function predictionOf(
   campaign: Campaign,
   version: string,
   state: ImageState,
-): Prediction | undefined {
+): PackedPrediction | undefined {
   if (state.predictedBy !== version) {
     const known = predictions.known(campaign.id, version, state.meta.id);
     if (known === undefined) return undefined;
@@ -201,6 +201,8 @@ async function tryLease(
   }
   const known = version === null ? undefined : predictionOf(deps.predictions, campaign, version, state);
   const lookup: Lookup =
-    known === undefined ? await deps.predictions.get(campaign, state.meta) : { status: "ok", prediction: known };
+    known === undefined
+      ? await deps.predictions.get(campaign, state.meta)
+      : { status: "ok", prediction: unpack(known) };
   return { image: state.meta, lease, lookup };
 }
