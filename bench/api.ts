@@ -48,10 +48,7 @@ async function spawnServer(args: string[]): Promise<{ url: string; lines: AsyncI
   const child = spawn(
     process.execPath,
     [...profile, ...nodeFlags, "--import", "tsx", join(import.meta.dirname, "support", "api-server.ts"), ...args],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, UV_THREADPOOL_SIZE: "16" },
-    },
+    { stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(child);
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();

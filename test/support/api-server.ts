@@ -34,7 +34,6 @@ export async function startApi(options: {
   if (options.secret !== undefined) args.push("--secret", options.secret);
   const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, UV_THREADPOOL_SIZE: "16" },
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
