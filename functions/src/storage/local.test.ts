@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -133,4 +133,25 @@ test("local: watchers see every acknowledged write and delete, soft ones too, in
     ["watched/lease.json", false],
     ["watched/a.json", false],
   ]);
+});
+
+test("local: a file that cannot be written is retried until it can, then the journal checkpoints", async () => {
+  const dir = join(root, "blocked-store");
+  const blocked = new LocalStore(dir);
+  await blocked.ready();
+  // A file where the key's folder should be: every attempt fails until it goes.
+  writeFileSync(join(dir, "b"), "in the way");
+  await blocked.put("b/x.json", "first");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await blocked.put("b/x.json", "second");
+  assert.equal(new TextDecoder().decode((await blocked.get("b/x.json"))?.body), "second");
+  rmSync(join(dir, "b"));
+  await blocked.flushed();
+  assert.equal(readFileSync(join(dir, "b", "x.json"), "utf8"), "second");
+  const closed = await Promise.race([
+    blocked.close().then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), 5000)),
+  ]);
+  assert.ok(closed, "close() waits on no change left unsettled");
+  assert.deepEqual(readdirSync(join(dir, ".journal")), []);
 });

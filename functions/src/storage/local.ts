@@ -411,7 +411,9 @@ export class LocalStore implements Store {
         this.written(key, jobs[i]!);
         if (this.pending.get(key)?.seq === seq) this.unstage(key);
       } else {
-        entry.tickets.unshift(...tickets);
+        // Onto the key's current change, which may have replaced this one meanwhile: its file settles both.
+        const current = this.pending.get(key) ?? entry;
+        current.tickets = [...tickets, ...current.tickets];
         this.toApply.add(key);
         failed = `${key}: ${error}`;
       }
