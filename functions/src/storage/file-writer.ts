@@ -1,7 +1,7 @@
 // Writes the local store's object files on a worker thread. Each file is a temporary file, stamped
 // with its time and renamed into place, so no file is ever half-written. Through libuv's pool each
-// of a file's five calls cost the event loop a dispatch, a callback and a promise (~30 µs a file, a
-// fifth of an annotation PUT under load); here they are synchronous calls off the event loop.
+// of a file's five calls cost the event loop a dispatch, a callback and a promise (~11% of the
+// server's CPU under PUT load); here they are synchronous calls off the event loop.
 import { Worker } from "node:worker_threads";
 
 /** A file to write (`body`) or, without one, to remove. */
