@@ -73,6 +73,9 @@ function pendingInfo(key: string, p: Pending): ObjectInfo {
   return { key, etag: p.etag!, size: p.body!.byteLength, lastModified: new Date(Number(p.micros / 1000n)) };
 }
 
+/** Whether a put has a condition to check (an unconditional one need not look up the current version). */
+const conditional = (options: PutOptions) => options.ifMatch !== undefined || options.ifNoneMatch !== undefined;
+
 function isCode(error: unknown, ...codes: string[]): boolean {
   return typeof error === "object" && error !== null && codes.includes((error as { code?: string }).code ?? "");
 }
@@ -259,7 +262,7 @@ export class LocalStore implements Store {
     if (soft && !this.queues.has(key)) return this.putSoft(key, bytes, options);
     return this.serialize(key, async () => {
       if (soft) return this.putSoft(key, bytes, options);
-      this.matching(key, options);
+      if (conditional(options)) this.matching(key, options);
       const micros = this.nextMicros();
       const ticket = await this.journal.append({ op: "put", key, body: bytes, micros: micros.toString() });
       return { etag: this.stage(key, bytes, micros, ticket, false)! };
@@ -267,7 +270,7 @@ export class LocalStore implements Store {
   }
 
   private putSoft(key: string, bytes: Uint8Array, options: PutOptions): { etag: string } {
-    this.matching(key, options);
+    if (conditional(options)) this.matching(key, options);
     return { etag: this.stage(key, bytes, this.nextMicros(), undefined, true)! };
   }
 
