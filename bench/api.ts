@@ -8,7 +8,7 @@
 // runs), so each route and its bare twin are measured back to back in several rounds, after one
 // unmeasured round to reach the steady state: the figures are each round's and their medians, the
 // ratio the median of the rounds' ratios.
-// `npm run bench -- api [--images 100000] [--seconds 4] [--rounds 3] [--connections 100]`
+// `npm run bench -- api [--images 100000] [--seconds 4] [--rounds 5] [--connections 100]`
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: {
     images: { type: "string", default: "100000" },
     seconds: { type: "string", default: "4" },
-    rounds: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     connections: { type: "string", default: "100" },
   },
 });
