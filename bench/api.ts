@@ -4,7 +4,7 @@
 // Goals: ≥ 1,000 answers/s, p99 ≤ 50 ms, ≥ 0.25 of the bare route's throughput.
 // tasks:next leases a new image on every call (5 s leases), so the campaign must hold more images
 // than the run can lease: the status codes are printed to show that no call found none (204).
-// The machine's speed drifts from second to second (the bare route: 25,000–36,000 req/s between
+// The machine's speed drifts from second to second (the bare route: 25,000–44,000 req/s between
 // runs), so each route and its bare twin are measured back to back in several rounds, after one
 // unmeasured round to reach the steady state: the figures are each round's and their medians, the
 // ratio the median of the rounds' ratios.
@@ -42,8 +42,14 @@ const children: ChildProcess[] = [];
 /** Both servers run with the flags `boxloop` runs with (package.json, local/bin/boxloop.mjs). */
 const nodeFlags = ["--max-semi-space-size=64"];
 
-/** The server's URL, and its later stdout lines (`{"log"}`). */
-async function spawnServer(args: string[]): Promise<{ url: string; lines: AsyncIterator<string> }> {
+interface Server {
+  url: string;
+  /** Its later stdout lines (`{"log"}`, `{"usage"}`). */
+  lines: AsyncIterator<string>;
+  child: ChildProcess;
+}
+
+async function spawnServer(args: string[]): Promise<Server> {
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF] : [];
   const child = spawn(
     process.execPath,
@@ -54,15 +60,15 @@ async function spawnServer(args: string[]): Promise<{ url: string; lines: AsyncI
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error(`server exited with ${child.exitCode}`);
-  return { url: (JSON.parse(first.value) as { url: string }).url, lines };
+  return { url: (JSON.parse(first.value) as { url: string }).url, lines, child };
 }
 
 /** Waits for the API's log line that says the model version's predictions are all in memory. */
 async function predictionsInMemory(lines: AsyncIterator<string>): Promise<string> {
   const found = (async () => {
     for (let line = await lines.next(); !line.done; line = await lines.next()) {
-      const { log } = JSON.parse(line.value) as { log: string };
-      if (log.includes("read into memory")) return log;
+      const { log } = JSON.parse(line.value) as { log?: string };
+      if (log?.includes("read into memory")) return log;
     }
     throw new Error("the API server exited");
   })();
@@ -138,14 +144,37 @@ interface Figures {
   p50: number;
   p99: number;
   codes: string;
+  /** The server's event-loop busy time and process CPU time per response, µs. */
+  busyUs: number;
+  cpuUs: number;
 }
 
-async function load(options: autocannon.Options): Promise<Figures> {
+/** The server's event-loop busy time and CPU time so far, ms (see `support/api-server.ts`). */
+async function usage(server: Server): Promise<{ busyMs: number; cpuMs: number }> {
+  server.child.kill("SIGUSR2");
+  for (let line = await server.lines.next(); !line.done; line = await server.lines.next()) {
+    const { usage } = JSON.parse(line.value) as { usage?: { busyMs: number; cpuMs: number } };
+    if (usage !== undefined) return usage;
+  }
+  throw new Error("the server exited");
+}
+
+async function load(server: Server, options: autocannon.Options): Promise<Figures> {
+  const before = await usage(server);
   const result = await autocannon({ connections, duration, ...options });
-  const codes = Object.entries(result.statusCodeStats ?? {})
-    .map(([code, stat]) => `${code}:${(stat as { count: number }).count}`)
-    .join(" ");
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, codes };
+  const after = await usage(server);
+  const stats = Object.entries(result.statusCodeStats ?? {}).map(
+    ([code, stat]) => [code, (stat as { count: number }).count] as const,
+  );
+  const responses = stats.reduce((n, [, count]) => n + count, 0);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    codes: stats.map(([code, count]) => `${code}:${count}`).join(" "),
+    busyUs: ((after.busyMs - before.busyMs) * 1000) / responses,
+    cpuUs: ((after.cpuMs - before.cpuMs) * 1000) / responses,
+  };
 }
 
 function median(values: number[]): number {
@@ -167,11 +196,13 @@ function medianOf(runs: Figures[]): Figures {
     p50: median(runs.map((run) => run.p50)),
     p99: median(runs.map((run) => run.p99)),
     codes: [...counts].map(([code, count]) => `${code}:${count}`).join(" "),
+    busyUs: median(runs.map((run) => run.busyUs)),
+    cpuUs: median(runs.map((run) => run.cpuUs)),
   };
 }
 
 const line = (name: string, f: Figures) =>
-  `${name.padEnd(42)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   [${f.codes}]`;
+  `${name.padEnd(42)} ${f.rps.toFixed(0).padStart(7)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   loop ${f.busyUs.toFixed(0).padStart(3)} µs/req   cpu ${f.cpuUs.toFixed(0).padStart(3)} µs/req   [${f.codes}]`;
 
 try {
   console.log(`seeding ${imageCount} images with cached predictions…`);
@@ -180,15 +211,16 @@ try {
   // The kernel would otherwise write the seeded files back while the servers are measured.
   await syncFileSystem(dir);
   console.log(`seeded in ${((Date.now() - seeded) / 1000).toFixed(1)} s`);
-  const { url: api, lines: apiLog } = await spawnServer(["--data-dir", dir, "--admin-token", adminToken]);
-  const { url: bare } = await spawnServer(["--bare"]);
+  const apiServer = await spawnServer(["--data-dir", dir, "--admin-token", adminToken]);
+  const bareServer = await spawnServer(["--bare"]);
+  const [api, bare] = [apiServer.url, bareServer.url];
   const auth = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
   // Warm up: the first tasks:next builds the campaign's in-memory view and starts reading the stored
   // predictions into memory (~2 s for 40,000 on an idle machine, longer under load); the figures
   // are the steady state after that.
   let n = 0;
   const nextTaskLoad = (seconds: number) =>
-    load({
+    load(apiServer, {
       url: `${api}/api/v1/campaigns/bench/tasks:next`,
       method: "POST",
       headers: auth,
@@ -196,7 +228,7 @@ try {
       requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ annotator: `ann${n++ % 1000}` }) }) }],
     });
   await nextTaskLoad(3);
-  console.log(await predictionsInMemory(apiLog));
+  console.log(await predictionsInMemory(apiServer.lines));
   const answer = JSON.stringify({
     answer: "accept",
     boxes: [
@@ -208,7 +240,7 @@ try {
   });
   let k = 0;
   const putLoad = () =>
-    load({
+    load(apiServer, {
       url: `${api}/api/v1/campaigns/bench/images/x/annotations/putter`,
       method: "PUT",
       headers: auth,
@@ -228,11 +260,11 @@ try {
   };
   const nextPair = async (): Promise<[Figures, Figures]> => [
     await nextTaskLoad(duration),
-    await load({ url: `${bare}/bare`, method: "POST", headers: auth, body: '{"annotator":"ann1"}' }),
+    await load(bareServer, { url: `${bare}/bare`, method: "POST", headers: auth, body: '{"annotator":"ann1"}' }),
   ];
   const putPair = async (): Promise<[Figures, Figures]> => [
     await putLoad(),
-    await load({ url: `${bare}/bare`, method: "PUT", headers: auth, body: answer }),
+    await load(bareServer, { url: `${bare}/bare`, method: "PUT", headers: auth, body: answer }),
   ];
   // One unmeasured round first: the first measured round was still 10–15% slower on both servers
   // (V8 still optimizing; the first full collections after the view was built).
@@ -247,6 +279,7 @@ try {
     `\nAPI on loopback, local-directory store, ${connections} connections, ${rounds} rounds of ${duration} s`,
   );
   const ratios: Record<string, number> = {};
+  const costs: Record<string, string> = {};
   for (const [key, { name, bareName, runs }] of Object.entries(pairs)) {
     runs.forEach(([route, bareRoute], i) => {
       console.log(line(`round ${i + 1}: ${name}`, route));
@@ -255,6 +288,9 @@ try {
     console.log(line(`median: ${name}`, medianOf(runs.map(([route]) => route))));
     console.log(line(`median: ${bareName}`, medianOf(runs.map(([, bareRoute]) => bareRoute))));
     ratios[key] = median(runs.map(([route, bareRoute]) => route.rps / bareRoute.rps));
+    const [route, bareRoute] = [medianOf(runs.map(([r]) => r)), medianOf(runs.map(([, b]) => b))];
+    costs[key] =
+      `${route.busyUs.toFixed(0)} against ${bareRoute.busyUs.toFixed(0)} µs (${(bareRoute.busyUs / route.busyUs).toFixed(3)})`;
     console.log(
       `ratios by round: ${runs.map(([route, bareRoute]) => (route.rps / bareRoute.rps).toFixed(3)).join(" ")}\n`,
     );
@@ -263,6 +299,8 @@ try {
   console.log(
     `ratio to bare (median of rounds): tasks:next ${ratios.next!.toFixed(3)}, PUT ${ratios.put!.toFixed(3)}  (goal ≥ 0.25)`,
   );
+  // The server's own cost, which the load generator sharing the machine does not move as much.
+  console.log(`event loop per request (medians), route against bare: tasks:next ${costs.next}, PUT ${costs.put}`);
   console.log(
     `answers/s: ${medianOf(pairs.put.runs.map(([route]) => route)).rps.toFixed(0)} (goal ≥ 1000); worst p99: tasks:next ${worstP99(pairs.next.runs)} ms, PUT ${worstP99(pairs.put.runs)} ms (goal ≤ 50 ms)`,
   );

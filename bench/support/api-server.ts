@@ -1,6 +1,7 @@
 // The process `bench/api.ts` loads: the real API over a local-directory store, with an in-process
 // predictor whose predictions are all cached already; or, with `--bare`, a bare Hono app (the
 // baseline). Prints `{"url"}` once listening, then `{"log"}` for each of the API's log lines.
+import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { localDeps } from "@boxloop/functions/deps-local";
 import type { Predictor } from "@boxloop/functions/predictions/port";
@@ -22,6 +23,13 @@ export const cachedOnly: Predictor = {
 
 // A clean exit on SIGTERM, so `--cpu-prof` can write its profile.
 process.on("SIGTERM", () => process.exit(0));
+// On SIGUSR2, the event loop's busy time and the process's CPU time so far, in ms (`{"usage"}`): the
+// bench divides their growth over a load by its requests.
+process.on("SIGUSR2", () => {
+  const { user, system } = process.cpuUsage();
+  const busyMs = performance.eventLoopUtilization().active;
+  console.log(JSON.stringify({ usage: { busyMs, cpuMs: (user + system) / 1000 } }));
+});
 
 if (values.bare) {
   const app = new Hono();
