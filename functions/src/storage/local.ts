@@ -179,11 +179,6 @@ export class LocalStore implements Store {
     await this.files.close();
   }
 
-  private path(key: string): string {
-    assertKey(key);
-    return this.file(key);
-  }
-
   /** The file of a key known to be valid. */
   private file(key: string): string {
     return join(this.root, ...key.split("/"));
