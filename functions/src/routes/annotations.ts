@@ -18,6 +18,7 @@ import { ApiError, forbidden, invalid, notFound } from "../errors.ts";
 import { Id } from "../ids.ts";
 import { isoTime } from "../iso-time.ts";
 import { layout } from "../layout.ts";
+import { unpack } from "../predictions/port.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
 import { fateCounts } from "../tasks/campaign-index.ts";
 import { type LeaseState, readLease, releaseLease } from "../tasks/lease.ts";
@@ -68,7 +69,9 @@ export function annotationRoutes(ctx: AppContext) {
     const { campaign } = await ctx.campaigns.load(cid, principal);
     if (principal.role !== "admin" && !isMember(campaign, annotator))
       throw forbidden(`${annotator} is not a member of ${cid}`, "annotator");
-    const image = await ctx.image(cid, iid);
+    // The campaign view's state of the image, when built, holds its record, answers and prediction.
+    const state = ctx.indexes.state(cid, iid);
+    const image = state?.meta ?? (await ctx.image(cid, iid));
     if (image === undefined) throw notFound(`image ${iid}`, "iid");
     const labels = new Set(campaign.labels);
     const boxes: Box[] = input.boxes.map((box, i) => {
@@ -82,7 +85,11 @@ export function annotationRoutes(ctx: AppContext) {
     const nowMs = ctx.now();
     // A first answer needs the annotator's live lease, released once the answer is stored.
     let held: LeaseState;
-    if ((await ctx.store.head(key)) === undefined) {
+    const answered =
+      state !== undefined && ctx.indexes.current(cid)
+        ? state.answers.has(annotator)
+        : (await ctx.store.head(key)) !== undefined;
+    if (!answered) {
       held = await readLease(ctx.store, cid, iid, nowMs);
       if (held === undefined || held.lease.annotator !== annotator)
         throw new ApiError(409, "no_lease", `${annotator} holds no lease on image ${iid}; call tasks:next`, "lease");
@@ -90,7 +97,10 @@ export function annotationRoutes(ctx: AppContext) {
     }
     let shown: Box[] | null = null;
     if (input.modelVersion !== null) {
-      const prediction = await ctx.predictions.shown(cid, input.modelVersion, iid).catch(() => undefined);
+      const prediction =
+        state?.predictedBy === input.modelVersion && state.prediction !== undefined
+          ? unpack(state.prediction)
+          : await ctx.predictions.shown(cid, input.modelVersion, iid).catch(() => undefined);
       if (prediction !== undefined)
         shown = prediction.boxes
           .filter((b) => b.score >= campaign.threshold)
@@ -110,13 +120,17 @@ export function annotationRoutes(ctx: AppContext) {
       by: principal.subject,
     };
     const text = JSON.stringify(annotation);
+    const counts = fateCounts(annotation.fates);
+    const note = { answer: input.answer, at: nowMs, ...(counts ? { fates: counts } : {}) };
     let etag: string;
     try {
-      ({ etag } = await ctx.store.put(key, text, {
-        contentType: "application/json",
-        ...(headers["if-match"] === undefined ? {} : { ifMatch: headers["if-match"] }),
-        ...(headers["if-none-match"] === undefined ? {} : { ifNoneMatch: "*" as const }),
-      }));
+      ({ etag } = await ctx.indexes.writeAnswer(cid, iid, annotator, key, note, () =>
+        ctx.store.put(key, text, {
+          contentType: "application/json",
+          ...(headers["if-match"] === undefined ? {} : { ifMatch: headers["if-match"] }),
+          ...(headers["if-none-match"] === undefined ? {} : { ifNoneMatch: "*" as const }),
+        }),
+      ));
     } catch (error) {
       if (isPreconditionFailed(error))
         throw new ApiError(
@@ -127,13 +141,6 @@ export function annotationRoutes(ctx: AppContext) {
         );
       throw error;
     }
-    const counts = fateCounts(annotation.fates);
-    ctx.indexes.noteAnswer(cid, iid, annotator, {
-      answer: input.answer,
-      at: nowMs,
-      etag,
-      ...(counts ? { fates: counts } : {}),
-    });
     if (held !== undefined) {
       await releaseLease(ctx.store, cid, iid, held).catch(() => {});
       ctx.indexes.noteLease(cid, iid, 0);

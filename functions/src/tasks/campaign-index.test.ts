@@ -102,3 +102,41 @@ test("a store that does not report changes: the view is listed again once its tt
     assert.equal(index.images.get(image.id)!.answers.get("ann")?.answer, "accept");
   });
 });
+
+test("an answer written through writeAnswer is noted as written; a later put of the key by another writer wins", async () => {
+  await withLocalStore(async (local) => {
+    const { image } = await ingestImage(local, campaign, png(8, 8, 1), "a.png", new Date(1000));
+    const indexes = new CampaignIndexes(local, () => 10_000, 2000);
+    const index = await indexes.get(campaign);
+    const key = layout.annotation("c1", image.id, "ann");
+    const note = { answer: "reject", at: 5, fates: { deleted: 2 } };
+    const { etag } = await indexes.writeAnswer("c1", image.id, "ann", key, note, () =>
+      local.put(key, answer(image.id, "ann")),
+    );
+    assert.deepEqual(
+      index.images.get(image.id)!.answers.get("ann"),
+      { ...note, etag },
+      "the writer's note, not a read",
+    );
+    assert.equal(index.answers, 1);
+
+    // Another writer's put lands while this one is on its way: the view follows that one, the last.
+    let other: string | undefined;
+    const written = await indexes.writeAnswer("c1", image.id, "ann", key, note, async () => {
+      const out = await local.put(key, answer(image.id, "ann"));
+      other = (await local.put(key, JSON.stringify({ answer: "accept", fates: [] }))).etag;
+      return out;
+    });
+    assert.notEqual(written.etag, other);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const followed = index.images.get(image.id)!.answers.get("ann")!;
+    assert.deepEqual([followed.answer, followed.etag], ["accept", other], "read back");
+    assert.equal(index.answers, 1);
+
+    // A write that fails leaves the view as it was.
+    await assert.rejects(
+      indexes.writeAnswer("c1", image.id, "ann", key, note, () => local.put(key, "{}", { ifMatch: '"0-0"' })),
+    );
+    assert.equal(index.images.get(image.id)!.answers.get("ann")?.etag, other);
+  });
+});

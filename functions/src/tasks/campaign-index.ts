@@ -183,6 +183,8 @@ const changedKey = /^campaigns\/([^/]+)\/(images|annotations|leases)\/([^/]+)(?:
 
 export class CampaignIndexes {
   private readonly entries = new Map<string, Entry>();
+  /** Answers being written through `writeAnswer`, by key, with the last change of the key seen meanwhile. */
+  private readonly writing = new Map<string, { writers: number; last?: StoreChange }>();
   /** True when the store reports every change: the view is then current and listed once. */
   readonly watched: boolean;
 
@@ -239,6 +241,42 @@ export class CampaignIndexes {
     return entry.index;
   }
 
+  /** The image's state in the view of `cid`, if one is built (without building one). */
+  state(cid: string, iid: string): ImageState | undefined {
+    return this.entries.get(cid)?.index.images.get(iid);
+  }
+
+  /**
+   * Runs `write`, the put of an answer (`key`), and notes the answer it stored without following the
+   * change as `follow` would (a placeholder, then a read of the answer back). Should another put of
+   * the key come after this one, that one is followed instead.
+   */
+  async writeAnswer(
+    cid: string,
+    iid: string,
+    annotator: string,
+    key: string,
+    note: Omit<AnswerNote, "etag">,
+    write: () => Promise<{ etag: string }>,
+  ): Promise<{ etag: string }> {
+    const entry = this.writing.get(key) ?? { writers: 0 };
+    this.writing.set(key, entry);
+    entry.writers++;
+    let stored: { etag: string } | undefined;
+    try {
+      stored = await write();
+      return stored;
+    } finally {
+      const last = entry.last;
+      if (--entry.writers === 0) this.writing.delete(key);
+      if (stored !== undefined && (last === undefined || last.etag === stored.etag)) {
+        const index = this.entries.get(cid)?.index;
+        const state = index?.images.get(iid);
+        if (state !== undefined) setAnswer(index!, state, annotator, { ...note, etag: stored.etag });
+      } else if (last !== undefined && entry.writers === 0) this.follow(last);
+    }
+  }
+
   /** Forces the next `get` to re-list (after an import, say). */
   invalidate(cid: string): void {
     const entry = this.entries.get(cid);
@@ -290,6 +328,11 @@ export class CampaignIndexes {
 
   /** Applies one change the store reported (watched stores only). */
   private follow({ key, etag, at }: StoreChange): void {
+    const writing = this.writing.get(key);
+    if (writing !== undefined) {
+      writing.last = { key, etag, at };
+      return;
+    }
     const m = changedKey.exec(key);
     const entry = m === null ? undefined : this.entries.get(m[1]!);
     if (m === null || entry === undefined) return;
@@ -367,11 +410,5 @@ export class CampaignIndexes {
     const entry = this.entries.get(cid);
     const state = entry?.index.images.get(iid);
     if (state !== undefined) notePrediction(state, version, packed, entry!.threshold, prediction);
-  }
-
-  noteAnswer(cid: string, iid: string, annotator: string, note: AnswerNote): void {
-    const index = this.entries.get(cid)?.index;
-    const state = index?.images.get(iid);
-    if (state !== undefined) setAnswer(index!, state, annotator, note);
   }
 }
