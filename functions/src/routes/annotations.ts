@@ -124,7 +124,7 @@ export function annotationRoutes(ctx: AppContext) {
     const note = { answer: input.answer, at: nowMs, ...(counts ? { fates: counts } : {}) };
     let etag: string;
     try {
-      ({ etag } = await ctx.indexes.writeAnswer(cid, iid, annotator, key, note, () =>
+      ({ etag } = await ctx.indexes.writeAnswer(cid, state, annotator, key, note, () =>
         ctx.store.put(key, text, {
           contentType: "application/json",
           ...(headers["if-match"] === undefined ? {} : { ifMatch: headers["if-match"] }),

@@ -110,7 +110,7 @@ test("an answer written through writeAnswer is noted as written; a later put of 
     const index = await indexes.get(campaign);
     const key = layout.annotation("c1", image.id, "ann");
     const note = { answer: "reject", at: 5, fates: { deleted: 2 } };
-    const { etag } = await indexes.writeAnswer("c1", image.id, "ann", key, note, () =>
+    const { etag } = await indexes.writeAnswer("c1", indexes.state("c1", image.id), "ann", key, note, () =>
       local.put(key, answer(image.id, "ann")),
     );
     assert.deepEqual(
@@ -122,7 +122,7 @@ test("an answer written through writeAnswer is noted as written; a later put of 
 
     // Another writer's put lands while this one is on its way: the view follows that one, the last.
     let other: string | undefined;
-    const written = await indexes.writeAnswer("c1", image.id, "ann", key, note, async () => {
+    const written = await indexes.writeAnswer("c1", indexes.state("c1", image.id), "ann", key, note, async () => {
       const out = await local.put(key, answer(image.id, "ann"));
       other = (await local.put(key, JSON.stringify({ answer: "accept", fates: [] }))).etag;
       return out;
@@ -135,7 +135,9 @@ test("an answer written through writeAnswer is noted as written; a later put of 
 
     // A write that fails leaves the view as it was.
     await assert.rejects(
-      indexes.writeAnswer("c1", image.id, "ann", key, note, () => local.put(key, "{}", { ifMatch: '"0-0"' })),
+      indexes.writeAnswer("c1", indexes.state("c1", image.id), "ann", key, note, () =>
+        local.put(key, "{}", { ifMatch: '"0-0"' }),
+      ),
     );
     assert.equal(index.images.get(image.id)!.answers.get("ann")?.etag, other);
   });

@@ -247,13 +247,14 @@ export class CampaignIndexes {
   }
 
   /**
-   * Runs `write`, the put of an answer (`key`), and notes the answer it stored without following the
+   * Runs `write`, the put of an answer (`key`) to the image of `state` (this view's, from `state()`;
+   * undefined when there is none), and notes the answer it stored without following the
    * change as `follow` would (a placeholder, then a read of the answer back). Should another put of
    * the key come after this one, that one is followed instead.
    */
   async writeAnswer(
     cid: string,
-    iid: string,
+    state: ImageState | undefined,
     annotator: string,
     key: string,
     note: Omit<AnswerNote, "etag">,
@@ -271,8 +272,8 @@ export class CampaignIndexes {
       if (--entry.writers === 0) this.writing.delete(key);
       if (stored !== undefined && (last === undefined || last.etag === stored.etag)) {
         const index = this.entries.get(cid)?.index;
-        const state = index?.images.get(iid);
-        if (state !== undefined) setAnswer(index!, state, annotator, { ...note, etag: stored.etag });
+        if (index !== undefined && state !== undefined)
+          setAnswer(index, state, annotator, { ...note, etag: stored.etag });
       } else if (last !== undefined && entry.writers === 0) this.follow(last);
     }
   }
