@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import type { Annotation } from "@boxloop/functions/annotations/schema";
 import { ingestImage } from "@boxloop/functions/images/ingest";
 import { layout } from "@boxloop/functions/layout";
-import { syncFileSystem } from "@boxloop/functions/storage/journal";
+import { syncFileSystem } from "@boxloop/functions/storage/fs-sync";
 import { LocalStore } from "@boxloop/functions/storage/local";
 import { png } from "@boxloop/functions/testing/png";
 import autocannon from "autocannon";

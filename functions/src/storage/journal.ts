@@ -4,11 +4,10 @@
 // second the journal is rotated, and when every change it holds is in the files, the file system is
 // synced (`sync -f`) and the old journal deleted. On start, journals left by dead processes are replayed.
 // Record: u32 header length | u32 body length | u32 crc32(header+body) | header JSON | body.
-import { execFile } from "node:child_process";
 import { type FileHandle, open, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { crc32 } from "node:zlib";
+import { syncFileSystem } from "./fs-sync.ts";
 
 /** `micros`: the object's modification time in µs, which its ETag is made from. */
 export type JournalOp = { op: "put"; key: string; body: Uint8Array; micros: string } | { op: "delete"; key: string };
@@ -16,13 +15,6 @@ export type JournalOp = { op: "put"; key: string; body: Uint8Array; micros: stri
 /** Marks a journaled change as written to its object file. */
 export interface Ticket {
   done(): void;
-}
-
-const run = promisify(execFile);
-
-/** Flushes every file system buffer of the file system holding `path` (syncfs). */
-export async function syncFileSystem(path: string): Promise<void> {
-  await run("sync", ["-f", path]);
 }
 
 export function encodeRecord(record: JournalOp): Buffer {

@@ -16,8 +16,9 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { type FileJob, FileWriter } from "./file-writer.ts";
+import { syncFileSystem } from "./fs-sync.ts";
 import { hmacSha256 } from "./hmac.ts";
-import { Journal, orphanSegments, pendingChanges, syncFileSystem, type Ticket } from "./journal.ts";
+import { Journal, orphanSegments, pendingChanges, type Ticket } from "./journal.ts";
 import { assertKey, assertPrefix, keyPath } from "./key.ts";
 import {
   type ListPage,
