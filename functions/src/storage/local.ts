@@ -1,7 +1,7 @@
 // The local-directory store, the embedded default of `boxloop start`: one file per object under
 // `root`, written by one process at a time (others may read).
-// A write is acknowledged once it is durable in the write-ahead journal (journal.ts: one fdatasync
-// for all the writes waiting at that moment). The object file is written behind, on a worker thread
+// A write is acknowledged once it is durable in the write-ahead journal (journal.ts: one synchronous
+// write for all the writes waiting at that moment). The object file is written behind, on a worker thread
 // (file-writer.ts), by a temporary file renamed into place, so no file is ever half-written; until
 // then reads are served from memory.
 // A restart replays whatever a crash left in the journal, before the first request.
