@@ -140,7 +140,12 @@ export class Journal {
       const segment = this.segment!;
       try {
         const data = Buffer.concat(batch.map((b) => b.data));
-        await segment.handle.write(data);
+        // A short write would leave a torn record, which replay drops: acknowledged changes lost.
+        for (let at = 0; at < data.length; ) {
+          const { bytesWritten } = await segment.handle.write(data, at);
+          if (bytesWritten === 0) throw new Error(`journal ${segment.path}: nothing written`);
+          at += bytesWritten;
+        }
         segment.bytes += data.length;
         segment.unapplied += batch.length;
         for (const b of batch) b.resolve(segment);
