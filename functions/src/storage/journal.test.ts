@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { decodeRecords, encodeRecord } from "./journal.ts";
+import { decodeRecords, encodeRecord, Journal, type JournalOp, orphanSegments, pendingChanges } from "./journal.ts";
 import { LocalStore } from "./local.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "boxloop-journal-"));
@@ -63,4 +64,32 @@ test("a dead process's journal is replayed on open: lost or torn files come back
   await store.put("k/new.json", "n");
   await store.close();
   assert.deepEqual(readdirSync(join(root, ".journal")), [], "a clean close leaves no journal");
+});
+
+test("a failed write's bytes are written over: acknowledged records after it replay, the failed ones do not", async () => {
+  const root = join(dir, "failing");
+  const journalDir = join(root, ".journal");
+  mkdirSync(journalDir, { recursive: true });
+  const journal = new Journal(journalDir, root, 3_600_000);
+  await journal.open();
+  const put = (key: string, size = 1): JournalOp => ({ op: "put", key, body: new Uint8Array(size), micros: "1" });
+  (await journal.append(put("k/a.json"))).done();
+  const probe = await open(join(dir, "probe"), "w");
+  type Write = (data: Buffer, offset: number, length: number, position: number) => Promise<unknown>;
+  const handles = Object.getPrototypeOf(probe) as { write: Write };
+  await probe.close();
+  const write = handles.write;
+  // The disk fills up in the next commit: its first half lands (b1 and b2 whole), then ENOSPC.
+  handles.write = async function (this: FileHandle, data, offset, length, position) {
+    handles.write = write;
+    await write.call(this, data, offset, Math.floor(length / 2), position);
+    throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  };
+  const failed = [put("k/b1.json"), put("k/b2.json"), put("k/b3.json", 1000)].map((op) => journal.append(op));
+  for (const append of failed) await assert.rejects(append, /ENOSPC/);
+  // c's record is as long as b1's: it lands exactly over b1, and b2 follows on disk.
+  (await journal.append(put("k/c1.json"))).done();
+  const replayed = await pendingChanges(await orphanSegments(journalDir, () => true));
+  assert.deepEqual([...replayed.keys()], ["k/a.json", "k/c1.json"]);
+  await journal.close();
 });

@@ -7,6 +7,9 @@
 // second the journal is rotated, and when every change it holds is in the files, the file system is
 // synced (`sync -f`) and the old journal deleted. On start, journals left by dead processes are replayed.
 // Record: u32 header length | u32 body length | u32 crc32(header+body) | header JSON | body.
+// Every write ends with an end mark (12 zero bytes, a record with no header) and the next write starts
+// over it: replay stops at the mark, so the bytes of a failed write beyond it (disk full, say) are
+// never read. Without it, the next write's records, acknowledged, would follow a torn one and be dropped.
 import { constants } from "node:fs";
 import { type FileHandle, open, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -35,7 +38,9 @@ export function encodeRecord(record: JournalOp): Buffer {
   return out;
 }
 
-/** The whole records of a journal; a torn or corrupt tail (a crash mid-append) ends it. */
+const endMark = Buffer.alloc(12);
+
+/** The whole records of a journal, up to its end mark or a torn or corrupt record (a crash mid-append). */
 export function decodeRecords(data: Buffer): JournalOp[] {
   const out: JournalOp[] = [];
   let at = 0;
@@ -43,7 +48,7 @@ export function decodeRecords(data: Buffer): JournalOp[] {
     const headerLength = data.readUInt32LE(at);
     const bodyLength = data.readUInt32LE(at + 4);
     const end = at + 12 + headerLength + bodyLength;
-    if (end > data.length) break;
+    if (headerLength === 0 || end > data.length) break;
     const header = data.subarray(at + 12, at + 12 + headerLength);
     const body = data.subarray(at + 12 + headerLength, end);
     if (crc32(body, crc32(header)) >>> 0 !== data.readUInt32LE(at + 8)) break;
@@ -139,14 +144,14 @@ export class Journal {
       const batch = this.queue.splice(0);
       const segment = this.segment!;
       try {
-        const data = Buffer.concat(batch.map((b) => b.data));
-        // A short write would leave a torn record, which replay drops: acknowledged changes lost.
+        const data = Buffer.concat([...batch.map((b) => b.data), endMark]);
+        // A short write would leave a torn record: the rest is written on.
         for (let at = 0; at < data.length; ) {
-          const { bytesWritten } = await segment.handle.write(data, at);
+          const { bytesWritten } = await segment.handle.write(data, at, data.length - at, segment.bytes + at);
           if (bytesWritten === 0) throw new Error(`journal ${segment.path}: nothing written`);
           at += bytesWritten;
         }
-        segment.bytes += data.length;
+        segment.bytes += data.length - endMark.length;
         segment.unapplied += batch.length;
         for (const b of batch) b.resolve(segment);
       } catch (error) {
