@@ -328,10 +328,11 @@ export class CampaignIndexes {
   }
 
   /** Applies one change the store reported (watched stores only). */
-  private follow({ key, etag, at }: StoreChange): void {
+  private follow(change: StoreChange): void {
+    const { key, etag, at } = change;
     const writing = this.writing.get(key);
     if (writing !== undefined) {
-      writing.last = { key, etag, at };
+      writing.last = change;
       return;
     }
     const m = changedKey.exec(key);
