@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -154,4 +155,62 @@ test("local: a file that cannot be written is retried until it can, then the jou
   ]);
   assert.ok(closed, "close() waits on no change left unsettled");
   assert.deepEqual(readdirSync(join(dir, ".journal")), []);
+});
+
+const fileText = (path: string) => {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+};
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let waited = 0; !ok(); waited += 10) {
+    if (waited > 10_000) assert.fail(`${what}: not after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test("local: a key re-written within a window reaches its file once more, with its last body", async () => {
+  const dir = join(root, "window-store");
+  const windowed = new LocalStore(dir, { rewriteWindowMs: 1000 });
+  const file = join(dir, "w", "k.json");
+  await windowed.put("w/k.json", "1");
+  await windowed.put("w/k.json", "2");
+  await windowed.put("w/k.json", "3");
+  await until("the first body's file", () => fileText(file) === "1");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(fileText(file), "1", "the later bodies wait for the window's end");
+  assert.equal(new TextDecoder().decode((await windowed.get("w/k.json"))?.body), "3", "reads see the last body");
+  await windowed.flushed();
+  assert.equal(fileText(file), "3", "flushed() writes what the window holds");
+  // Held again, then written when the window ends, without flushed().
+  await windowed.put("w/k.json", "4");
+  await windowed.put("w/k.json", "5");
+  await until("the window's end", () => fileText(file) === "5");
+  await windowed.close();
+  assert.deepEqual(readdirSync(join(dir, ".journal")), []);
+});
+
+test("local: a change held for the window's end survives a crash (SIGKILL) through the journal", async () => {
+  const dir = join(root, "window-crash");
+  const file = join(dir, "w", "k.json");
+  const child = `
+    import { readFileSync } from "node:fs";
+    import { LocalStore } from ${JSON.stringify(new URL("./local.ts", import.meta.url).pathname)};
+    const store = new LocalStore(${JSON.stringify(dir)}, { rewriteWindowMs: 60_000 });
+    await store.put("w/k.json", "first");
+    while (true) { try { if (readFileSync(${JSON.stringify(file)}, "utf8") === "first") break; } catch {} await new Promise((r) => setTimeout(r, 5)); }
+    await store.put("w/k.json", "held");
+    process.kill(process.pid, "SIGKILL");
+  `;
+  const run = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", child], {
+    encoding: "utf8",
+  });
+  assert.equal(run.signal, "SIGKILL", run.stderr);
+  assert.equal(fileText(file), "first", "the held change had not reached its file");
+  const restarted = new LocalStore(dir);
+  await restarted.ready();
+  assert.equal(fileText(file), "held", "replayed from the journal");
+  await restarted.close();
 });
