@@ -232,7 +232,7 @@ export class LocalStore implements Store {
   /**
    * Remembers that the folder (a key prefix, see `folderOf`) is not on disk, when it is not: keys
    * under it are then known missing without a system call (soft leases, say, never create theirs).
-   * Only this process creates folders, and it forgets all of these when it does.
+   * Only this process creates folders, and it forgets those it makes (see `written`).
    */
   private noteMissing(folder: string): void {
     if (statSync(join(this.root, ...folder.split("/")), { throwIfNoEntry: false }) !== undefined) return;
@@ -492,7 +492,11 @@ export class LocalStore implements Store {
   private written(key: string, job: FileJob): void {
     const created = job.body !== undefined && job.dir !== undefined;
     if (created) {
-      this.missingDirs.clear();
+      // The folder and its parents may have been made: they alone may no longer be missing.
+      for (let folder = folderOf(key); ; folder = folderOf(folder)) {
+        this.missingDirs.delete(folder);
+        if (!folder.includes("/")) break;
+      }
       this.dirs.add(job.dir!);
     }
     this.changedFolder(key, created);
