@@ -16,8 +16,7 @@ const admin: Principal = { subject: "admin", role: "admin" };
 /** The store, its reads of campaign.json counted and, while `hold` is set, held until it resolves. */
 function watched(store: LocalStore) {
   const state = { reads: 0, hold: undefined as Promise<void> | undefined };
-  const wrapped: Store = Object.create(store);
-  wrapped.get = async (key) => {
+  const get: Store["get"] = async (key) => {
     if (key.endsWith("campaign.json")) {
       state.reads++;
       const found = await store.get(key);
@@ -26,7 +25,16 @@ function watched(store: LocalStore) {
     }
     return store.get(key);
   };
-  return { store: wrapped, state };
+  // Every other method runs on the store itself, so that its state stays its own (an object made
+  // with Object.create(store) would take its own copies of the fields the store assigns).
+  const wrapped = new Proxy(store, {
+    get: (target, name) => {
+      if (name === "get") return get;
+      const value = Reflect.get(target, name, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { store: wrapped as Store, state };
 }
 
 test("after the ttl, concurrent loads share one read; an unchanged campaign is the same object", async () => {

@@ -3,7 +3,8 @@
 // A write is acknowledged once it is durable in the write-ahead journal (journal.ts: one synchronous
 // write for all the writes waiting at that moment). The object file is written behind, on a worker thread
 // (file-writer.ts), by a temporary file renamed into place, so no file is ever half-written; until
-// then reads are served from memory.
+// then reads are served from memory. A key that keeps changing has its file written at most once a
+// second (`rewriteWindowMs`): replacing a file is the costly case on ext4 with online discard.
 // A restart replays whatever a crash left in the journal, before the first request.
 // Soft writes (`durable: false`, e.g. leases) stay in this process's memory and never reach a file:
 // they are gone after a restart, as the port allows, and cost no disk work at all.
