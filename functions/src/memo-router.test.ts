@@ -44,3 +44,16 @@ test("memo router: the trie router's matches, remembered, and forgotten when rou
   memo.add("POST", "/x/:id", ["late", undefined]);
   assert.deepEqual(described(memo, "POST", "/x/y"), [["late", { id: "y" }]]);
 });
+
+test("memo router: a path is remembered the second time it comes, not the first", () => {
+  const memo = new MemoRouter<Handler>(10);
+  for (const [method, path, name] of routes) memo.add(method, path, [name, undefined]);
+  const path = "/api/v1/campaigns/c1/images/i1/annotations/ann";
+  const [first, second, third] = [memo.match("PUT", path), memo.match("PUT", path), memo.match("PUT", path)];
+  assert.notEqual(first, second, "the first match is not kept");
+  assert.equal(third, second, "the second is");
+  assert.deepEqual(described(memo, "PUT", path), [
+    ["auth", {}],
+    ["answer", { cid: "c1", iid: "i1", annotator: "ann" }],
+  ]);
+});
