@@ -21,7 +21,7 @@ import { layout } from "../layout.ts";
 import { unpack } from "../predictions/port.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
 import { fateCounts } from "../tasks/campaign-index.ts";
-import { type LeaseState, readLease, releaseLease } from "../tasks/lease.ts";
+import { type HeldLease, readLease, releaseLease } from "../tasks/lease.ts";
 
 const Params = ImageParams.extend({ annotator: Id.openapi({ param: { name: "annotator", in: "path" } }) });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -84,14 +84,14 @@ export function annotationRoutes(ctx: AppContext) {
     const key = layout.annotation(cid, iid, annotator);
     const nowMs = ctx.now();
     // A first answer needs the annotator's live lease, released once the answer is stored.
-    let held: LeaseState;
+    let held: HeldLease | undefined;
     const answered =
       state !== undefined && ctx.indexes.current(cid)
         ? state.answers.has(annotator)
         : (await ctx.store.head(key)) !== undefined;
     if (!answered) {
-      held = await readLease(ctx.store, cid, iid, nowMs);
-      if (held === undefined || held.lease.annotator !== annotator)
+      held = ctx.indexes.heldLease(cid, iid, annotator, nowMs) ?? (await readHeld(ctx, cid, iid, nowMs));
+      if (held === undefined || held.annotator !== annotator)
         throw new ApiError(409, "no_lease", `${annotator} holds no lease on image ${iid}; call tasks:next`, "lease");
       if (!held.live) throw new ApiError(409, "lease_expired", `the lease on image ${iid} expired`, "lease");
     }
@@ -170,6 +170,12 @@ export function annotationRoutes(ctx: AppContext) {
   );
 
   return app;
+}
+
+/** The image's lease as storage holds it (when the view does not know it). */
+async function readHeld(ctx: AppContext, cid: string, iid: string, nowMs: number): Promise<HeldLease | undefined> {
+  const read = await readLease(ctx.store, cid, iid, nowMs);
+  return read && { annotator: read.lease.annotator, etag: read.etag, live: read.live };
 }
 
 const triggered = new WeakMap<AppContext, Map<string, number>>();

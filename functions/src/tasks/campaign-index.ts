@@ -9,6 +9,7 @@ import { ImageMeta } from "../images/ingest.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
 import { type PackedPrediction, type Prediction, unpack } from "../predictions/port.ts";
 import { getJson, listAll, type Store, type StoreChange } from "../storage/port.ts";
+import type { HeldLease } from "./lease.ts";
 
 export interface AnswerNote {
   answer: string;
@@ -42,6 +43,8 @@ export interface ImageState {
    * so that an expired lease is taken over without reading it first.
    */
   leaseEtag: string | undefined;
+  /** The annotator of that lease, when this view learnt it with the ETag (tasks:next did). */
+  leaseHolder: string | undefined;
   /** Being leased by a request of this process right now. */
   reserved: boolean;
   /** The prediction of model version `predictedBy`, kept here so that ranking candidates looks nothing up. */
@@ -85,11 +88,15 @@ export function notePrediction(
   state.uncertainty = Math.round(uncertainty(prediction, threshold) * 1e6);
 }
 
-/** Notes, at `nowMs`, that the image is leased until `until` (epoch ms; 0: free) by the lease `etag`, when known. */
-export function noteLease(state: ImageState, until: number, nowMs: number, etag?: string): void {
+/**
+ * Notes, at `nowMs`, that the image is leased until `until` (epoch ms; 0: free) by the lease `etag`
+ * and to `holder`, when known.
+ */
+export function noteLease(state: ImageState, until: number, nowMs: number, etag?: string, holder?: string): void {
   state.leaseUntil = until;
   state.leaseNotedAt = nowMs;
   state.leaseEtag = etag;
+  state.leaseHolder = etag === undefined ? undefined : holder;
 }
 
 const noAnswers: ReadonlyMap<string, AnswerNote> = new Map();
@@ -136,6 +143,7 @@ function imageState(meta: ImageMeta): ImageState {
     leaseUntil: 0,
     leaseNotedAt: 0,
     leaseEtag: undefined,
+    leaseHolder: undefined,
     reserved: false,
     prediction: undefined,
     predictedBy: undefined,
@@ -324,6 +332,7 @@ export class CampaignIndexes {
       // Until when, estimated from the listing: the lease itself decides before it is taken over.
       state.leaseUntil = leased.get(iid) ?? 0;
       state.leaseEtag = undefined;
+      state.leaseHolder = undefined;
     }
   }
 
@@ -343,8 +352,15 @@ export class CampaignIndexes {
     if (kind === "images" && annotator === undefined) {
       if (etag !== undefined && state === undefined) void this.loadImage(entry, cid, iid);
     } else if (kind === "leases" && annotator === undefined) {
+      // The same lease again (its writer noted it first) keeps its holder; another one's is not known.
       if (state !== undefined)
-        noteLease(state, etag === undefined ? 0 : at + entry.leaseSeconds * 1000, this.now(), etag);
+        noteLease(
+          state,
+          etag === undefined ? 0 : at + entry.leaseSeconds * 1000,
+          this.now(),
+          etag,
+          etag === state.leaseEtag ? state.leaseHolder : undefined,
+        );
     } else if (kind === "annotations" && annotator !== undefined && state !== undefined) {
       if (etag === undefined) forgetAnswer(entry.index, state, annotator);
       else if (state.answers.get(annotator)?.etag !== etag) {
@@ -401,6 +417,16 @@ export class CampaignIndexes {
     const entry = this.entries.get(cid);
     if (entry === undefined || entry.index.images.has(meta.id)) return;
     this.addImages(entry.index, [imageState(meta)]);
+  }
+
+  /**
+   * `annotator`'s lease on the image as this view knows it: its ETag and whether it is live at
+   * `nowMs`. Undefined unless the view follows every change and saw the lease written to them.
+   */
+  heldLease(cid: string, iid: string, annotator: string, nowMs: number): HeldLease | undefined {
+    const state = this.current(cid) ? this.state(cid, iid) : undefined;
+    if (state?.leaseEtag === undefined || state.leaseHolder !== annotator) return undefined;
+    return { annotator, etag: state.leaseEtag, live: state.leaseUntil > nowMs };
   }
 
   noteLease(cid: string, iid: string, until: number): void {

@@ -17,6 +17,13 @@ export type Lease = z.infer<typeof Lease>;
 
 export type LeaseState = { lease: Lease; etag: string; live: boolean } | undefined;
 
+/** What an answer needs of its annotator's lease: to check it, then release it. */
+export interface HeldLease {
+  annotator: string;
+  etag: string;
+  live: boolean;
+}
+
 export async function readLease(store: Store, cid: string, iid: string, nowMs: number): Promise<LeaseState> {
   const found = await getJson(store, layout.lease(cid, iid));
   if (found === undefined) return undefined;
@@ -83,7 +90,7 @@ async function putLease(
 }
 
 /** Deletes the lease `held`, unless it has changed since it was read (reclaimed by someone else). */
-export async function releaseLease(store: Store, cid: string, iid: string, held: NonNullable<LeaseState>) {
+export async function releaseLease(store: Store, cid: string, iid: string, held: HeldLease) {
   try {
     await store.delete(layout.lease(cid, iid), { ifMatch: held.etag, durable: false });
   } catch (error) {

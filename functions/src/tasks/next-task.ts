@@ -181,11 +181,11 @@ async function tryLease(
   if (found?.taken !== true) {
     // Someone else holds it: until its lease says, or, not knowing, keep away for a while.
     if (found === undefined) noteLease(state, nowMs + Math.min(leaseMs, 5000), nowMs);
-    else noteLease(state, Date.parse(found.lease.expiresAt), nowMs, found.etag);
+    else noteLease(state, Date.parse(found.lease.expiresAt), nowMs, found.etag, found.lease.annotator);
     return undefined;
   }
   const { lease, etag } = found;
-  noteLease(state, nowMs + leaseMs, nowMs, etag);
+  noteLease(state, nowMs + leaseMs, nowMs, etag, annotator);
   // A view that follows the store's changes already showed the image free; else it may be stale:
   // check the image's answers in storage before handing it out.
   if (!current) {
