@@ -81,7 +81,7 @@ export function buildContext(deps: AppDeps): AppContext {
       const hit = urls.get(key);
       if (hit !== undefined && Date.now() < hit.renewAt) return hit.url;
       const url = await deps.store.presignGet(key, { expiresIn: presignSeconds });
-      if (urls.size > 100_000) urls.clear();
+      if (urls.size >= 10_000) urls.clear();
       urls.set(key, { url, renewAt: Date.now() + (presignSeconds * 1000) / 2 });
       return url;
     },

@@ -13,23 +13,26 @@ export type FileJob =
       tmp: string;
       /** Modification time stamped on the file, in seconds. */
       seconds: number;
-      /** A folder to create first. */
-      dir: string | undefined;
     }
   | { path: string; body?: undefined };
+
+export interface Outcome {
+  errors: (string | null)[];
+  made: number[];
+}
 
 type WireJob = Omit<Extract<FileJob, { tmp: string }>, "body"> & { start: number; end: number };
 
 export class FileWriter {
   private worker: Worker | undefined;
   private lastId = 0;
-  private readonly waiting = new Map<
-    number,
-    { resolve: (errors: (string | null)[]) => void; reject: (e: Error) => void }
-  >();
+  private readonly waiting = new Map<number, { resolve: (outcome: Outcome) => void; reject: (e: Error) => void }>();
 
-  /** Runs the jobs in order; resolves with each one's error message, or null where it succeeded. */
-  run(jobs: FileJob[]): Promise<(string | null)[]> {
+  /**
+   * Runs the jobs in order; resolves with each one's error message, or null where it succeeded, and
+   * the indices of the jobs that made their file's folder.
+   */
+  run(jobs: FileJob[]): Promise<Outcome> {
     // One buffer of its own for all the bodies: a posted view would copy its whole ArrayBuffer
     // (an 8 KB pool slab for most small Buffers), and a transferred one must not be shared.
     const data = new Uint8Array(jobs.reduce((n, job) => n + (job.body?.byteLength ?? 0), 0));
@@ -60,8 +63,8 @@ export class FileWriter {
   private started(): Worker {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(new URL("./file-writer-worker.mjs", import.meta.url), { execArgv: [] });
-    worker.on("message", ({ id, errors }: { id: number; errors: (string | null)[] }) => {
-      this.waiting.get(id)?.resolve(errors);
+    worker.on("message", ({ id, ...outcome }: Outcome & { id: number }) => {
+      this.waiting.get(id)?.resolve(outcome);
       this.waiting.delete(id);
       if (this.waiting.size === 0) worker.unref();
     });

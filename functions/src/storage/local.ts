@@ -14,7 +14,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { type FileJob, FileWriter } from "./file-writer.ts";
 import { syncFileSystem } from "./fs-sync.ts";
@@ -109,7 +109,6 @@ export class LocalStore implements Store {
   /** Changes of `recent` keys, held for the next window. */
   private readonly deferred = new Set<string>();
   private windowTimer: NodeJS.Timeout | undefined;
-  private readonly dirs = new Set<string>();
   private readonly missingDirs = new Set<string>();
   private readonly watchers = new Set<(change: StoreChange) => void>();
   private init: Promise<void> | undefined;
@@ -159,10 +158,11 @@ export class LocalStore implements Store {
       const jobs = changes
         .slice(at, at + 512)
         .map((c) => (c.op === "put" ? this.job(c.key, c.body, BigInt(c.micros)) : this.job(c.key, null, 0n)));
-      const errors = await this.files.run(jobs);
+      const { errors, made } = await this.files.run(jobs);
       const failed = errors.findIndex((error) => error !== null);
       if (failed >= 0) throw new Error(`replaying the journal: ${jobs[failed]!.path}: ${errors[failed]}`);
-      for (const [i, job] of jobs.entries()) this.written(changes[at + i]!.key, job);
+      const madeFolder = new Set(made);
+      for (const i of jobs.keys()) this.written(changes[at + i]!.key, madeFolder.has(i));
     }
     // The files are not synced one by one: the journals go only after this.
     await syncFileSystem(this.root);
@@ -449,13 +449,16 @@ export class LocalStore implements Store {
       return entry === undefined ? [] : [{ key, entry, seq: entry.seq, tickets: entry.tickets.splice(0) }];
     });
     const jobs = entries.map(({ key, entry }) => this.job(key, entry.body, entry.micros));
-    const errors = await this.files.run(jobs).catch((error: unknown) => jobs.map(() => String(error)));
+    const { errors, made } = await this.files
+      .run(jobs)
+      .catch((error: unknown) => ({ errors: jobs.map(() => String(error)), made: [] }));
+    const madeFolder = new Set(made);
     let failed: string | undefined;
     entries.forEach(({ key, entry, seq, tickets }, i) => {
       const error = errors[i];
       if (error === null) {
         for (const ticket of tickets) ticket.done();
-        this.written(key, jobs[i]!);
+        this.written(key, madeFolder.has(i));
         if (this.pending.get(key)?.seq === seq) this.unstage(key);
       } else {
         // Onto the key's current change, which may have replaced this one meanwhile: its file settles both.
@@ -477,7 +480,6 @@ export class LocalStore implements Store {
   private job(key: string, body: Uint8Array | null, micros: bigint): FileJob {
     const path = this.file(key);
     if (body === null) return { path };
-    const dir = dirname(path);
     return {
       path,
       body,
@@ -485,22 +487,19 @@ export class LocalStore implements Store {
       // Half a µs more, so that the conversion to the file system's time (through a double) never
       // lands on the µs below, whether it keeps µs or ns.
       seconds: (Number(micros) + 0.5) / 1e6,
-      dir: this.dirs.has(dir) ? undefined : dir,
     };
   }
 
-  /** Notes what a job done changed on disk, for listings and reads. */
-  private written(key: string, job: FileJob): void {
-    const created = job.body !== undefined && job.dir !== undefined;
-    if (created) {
+  /** Notes what a job done changed on disk, for listings and reads; `madeFolder`: the key's folder was made. */
+  private written(key: string, madeFolder: boolean): void {
+    if (madeFolder) {
       // The folder and its parents may have been made: they alone may no longer be missing.
       for (let folder = folderOf(key); ; folder = folderOf(folder)) {
         this.missingDirs.delete(folder);
         if (!folder.includes("/")) break;
       }
-      this.dirs.add(job.dir!);
     }
-    this.changedFolder(key, created);
+    this.changedFolder(key, madeFolder);
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
@@ -569,11 +568,21 @@ export class LocalStore implements Store {
    * however many entries (200,000 image files as objects were a third of what every full GC marked).
    */
   private readonly listings = new Map<string, { mtimeNs: bigint; changes: number; entries: string }>();
-  /** Entries this process added to or removed from each folder, by folder (a key prefix without its `/`). */
+  /**
+   * Entries this process added to or removed from each folder, by folder (a key prefix without its
+   * `/`), since `listingsEpoch` began. Forgotten with the listings at 10,000 folders: answers make a
+   * folder per image.
+   */
   private readonly folderChanges = new Map<string, number>();
+  private listingsEpoch = 0;
 
   /** Notes a change in the folder of `key` (and, when `created`, in every folder above it). */
   private changedFolder(key: string, created = false): void {
+    if (this.folderChanges.size >= 10_000) {
+      this.folderChanges.clear();
+      this.listings.clear();
+      this.listingsEpoch++;
+    }
     let folder = key.slice(0, Math.max(0, key.lastIndexOf("/")));
     for (;;) {
       this.folderChanges.set(folder, (this.folderChanges.get(folder) ?? 0) + 1);
@@ -583,6 +592,7 @@ export class LocalStore implements Store {
   }
 
   private async sortedEntries(dirPath: string, folder: string): Promise<string | undefined> {
+    const epoch = this.listingsEpoch;
     const changes = this.folderChanges.get(folder) ?? 0;
     let st: import("node:fs").BigIntStats | undefined;
     try {
@@ -607,7 +617,8 @@ export class LocalStore implements Store {
       .sort()
       .join("\n");
     if (this.listings.size > 20_000) this.listings.clear();
-    this.listings.set(folder, { mtimeNs: st.mtimeNs, changes, entries });
+    // Counted from an epoch that has ended, `changes` could match a later count.
+    if (epoch === this.listingsEpoch) this.listings.set(folder, { mtimeNs: st.mtimeNs, changes, entries });
     return entries;
   }
 
