@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { Router } from "hono/router";
 import { TrieRouter } from "hono/router/trie-router";
+import { createApp } from "./app.ts";
+import { localDeps } from "./deps-local.ts";
 import { MemoRouter } from "./memo-router.ts";
 
 const routes: [string, string, string][] = [
@@ -56,4 +61,30 @@ test("memo router: a path is remembered the second time it comes, not the first"
     ["auth", {}],
     ["answer", { cid: "c1", iid: "i1", annotator: "ann" }],
   ]);
+});
+
+test("memo router: on every route of the app, the same handlers and params as the trie router", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "boxloop-memo-router-"));
+  const deps = localDeps({ dataDir: dir, adminToken: "memo-router-admin-token" });
+  try {
+    const memo = new MemoRouter<Handler>();
+    const trie = new TrieRouter<Handler>();
+    for (const [i, { method, path }] of createApp(deps).routes.entries()) {
+      memo.add(method, path, [`${i} ${method} ${path}`, undefined]);
+      trie.add(method, path, [`${i} ${method} ${path}`, undefined]);
+    }
+    const concrete = createApp(deps).routes.map(({ path }) =>
+      path.replace(/\/:(\w+)/g, "/$1-value").replace(/\*$/, "some/file.png"),
+    );
+    // Verbs after a colon are literal: near misses match no route of their own.
+    const nearMisses = concrete.flatMap((path) => (path.includes(":") ? [path.replace(/:(\w+)$/, ":$1x")] : []));
+    assert.ok(concrete.some((path) => path.endsWith("/tasks:next")));
+    for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"])
+      for (const path of [...concrete, ...nearMisses])
+        for (let round = 0; round < 2; round++)
+          assert.deepEqual(described(memo, method, path), described(trie, method, path), `${method} ${path}`);
+  } finally {
+    await deps.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
