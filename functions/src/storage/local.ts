@@ -94,6 +94,8 @@ function processAlive(pid: number): boolean {
 }
 
 export class LocalStore implements Store {
+  /** `root` and a `/`. */
+  private readonly rootSlash: string;
   private readonly tmp: string;
   private readonly journalDir: string;
   private readonly journal: Journal;
@@ -126,6 +128,7 @@ export class LocalStore implements Store {
     readonly root: string,
     private readonly options: LocalStoreOptions = {},
   ) {
+    this.rootSlash = join(root, "/");
     this.tmp = join(root, ".tmp");
     this.journalDir = join(root, ".journal");
     this.journal = new Journal(this.journalDir, root);
@@ -195,7 +198,8 @@ export class LocalStore implements Store {
 
   /** The file of a key known to be valid. */
   private file(key: string): string {
-    return join(this.root, ...key.split("/"));
+    // Valid keys need no normalizing (no empty or dot-led segments): joining them cost ~1 µs a write.
+    return this.rootSlash + key;
   }
 
   /** Runs `fn` after every earlier change of `key` (reads of a key being changed wait too). */
@@ -483,7 +487,7 @@ export class LocalStore implements Store {
     return {
       path,
       body,
-      tmp: join(this.tmp, `${process.pid}-${++this.counter}`),
+      tmp: `${this.tmp}/${process.pid}-${++this.counter}`,
       // Half a µs more, so that the conversion to the file system's time (through a double) never
       // lands on the µs below, whether it keeps µs or ns.
       seconds: (Number(micros) + 0.5) / 1e6,
