@@ -9,8 +9,6 @@ export type FileJob =
   | {
       path: string;
       body: Uint8Array;
-      /** The temporary file renamed into `path`. */
-      tmp: string;
       /** Modification time stamped on the file, in seconds. */
       seconds: number;
     }
@@ -21,7 +19,7 @@ export interface Outcome {
   made: number[];
 }
 
-type WireJob = Omit<Extract<FileJob, { tmp: string }>, "body"> & { start: number; end: number };
+type WireJob = Omit<Extract<FileJob, { seconds: number }>, "body"> & { start: number; end: number };
 
 export class FileWriter {
   private worker: Worker | undefined;

@@ -32,6 +32,9 @@ test("a dead process's journal is replayed on open: lost or torn files come back
   mkdirSync(join(root, "k"), { recursive: true });
   writeFileSync(join(root, "k", "torn.json"), ""); // what a power cut can leave after an unsynced rename
   writeFileSync(join(root, "k", "gone.json"), "old");
+  // What a crash can leave mid-write: a key's temporary file, half-written.
+  writeFileSync(join(root, "k", ".torn.json.tmp"), '{"v":');
+  writeFileSync(join(root, "k", ".gone.json.tmp"), "ol");
   const records = [
     encodeRecord({
       op: "put",
@@ -60,6 +63,7 @@ test("a dead process's journal is replayed on open: lost or torn files come back
     "ETag from the journaled time",
   );
   assert.equal(await store.head("k/gone.json"), undefined);
+  assert.deepEqual(readdirSync(join(root, "k")).sort(), ["lost.json", "torn.json"], "no temporary file left");
   assert.ok(!readdirSync(join(root, ".journal")).some((n) => n.startsWith(`${deadPid}-`)));
   await store.put("k/new.json", "n");
   await store.close();

@@ -28,7 +28,7 @@ test("local: writes are read back at once, reach their files, and leave no tempo
   await store.flushed();
   assert.equal(readFileSync(join(root, "data", "t", "a.json"), "utf8"), "x");
   assert.equal((await new LocalStore(join(root, "data")).head("t/a.json"))?.etag, etag, "same ETag from the file");
-  assert.deepEqual(readdirSync(join(root, "data", ".tmp")), []);
+  assert.deepEqual(readdirSync(join(root, "data", "t")), ["a.json"], "no temporary file beside it");
 });
 
 test("local: cached folder listings see every write and delete once it reaches the files", async () => {

@@ -96,7 +96,6 @@ function processAlive(pid: number): boolean {
 export class LocalStore implements Store {
   /** `root` and a `/`. */
   private readonly rootSlash: string;
-  private readonly tmp: string;
   private readonly journalDir: string;
   private readonly journal: Journal;
   private readonly hmac: (message: string) => string;
@@ -118,7 +117,6 @@ export class LocalStore implements Store {
   private opened = false;
   private lastMicros = 0n;
   private seq = 0;
-  private counter = 0;
   private failures = 0;
   /** Batches at the file writer. */
   private batches = 0;
@@ -129,22 +127,18 @@ export class LocalStore implements Store {
     private readonly options: LocalStoreOptions = {},
   ) {
     this.rootSlash = join(root, "/");
-    this.tmp = join(root, ".tmp");
     this.journalDir = join(root, ".journal");
     this.journal = new Journal(this.journalDir, root);
     this.hmac = hmacSha256(options.secret ?? randomBytes(32).toString("hex"));
   }
 
-  /** Creates the folders, removes temporary files and replays journals left by crashed processes. */
+  /**
+   * Creates the journal's folder and replays journals left by crashed processes (which also replaces
+   * the temporary files a crash left: one per key, see file-writer-worker.mjs).
+   */
   ready(): Promise<void> {
     this.init ??= (async () => {
-      await mkdir(this.tmp, { recursive: true });
       await mkdir(this.journalDir, { recursive: true });
-      for (const name of await readdir(this.tmp)) {
-        const pid = Number(name.split("-")[0]);
-        if (!(Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)))
-          await rm(join(this.tmp, name), { force: true });
-      }
       await this.replay();
       await this.journal.open();
       this.opened = true;
@@ -487,7 +481,6 @@ export class LocalStore implements Store {
     return {
       path,
       body,
-      tmp: `${this.tmp}/${process.pid}-${++this.counter}`,
       // Half a µs more, so that the conversion to the file system's time (through a double) never
       // lands on the µs below, whether it keeps µs or ns.
       seconds: (Number(micros) + 0.5) / 1e6,
