@@ -19,7 +19,7 @@ function snapshot(): Map<string, string> {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      if (entry.name === ".tmp" || entry.name === ".journal") continue;
+      if (entry.name === ".journal") continue;
       if (entry.isDirectory()) walk(path);
       else {
         const s = statSync(path, { bigint: true });

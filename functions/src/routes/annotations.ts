@@ -20,7 +20,7 @@ import { isoTime } from "../iso-time.ts";
 import { layout } from "../layout.ts";
 import { unpack } from "../predictions/port.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
-import { fateCounts } from "../tasks/campaign-index.ts";
+import { fateCounts, heldLease } from "../tasks/campaign-index.ts";
 import { type HeldLease, readLease, releaseLease } from "../tasks/lease.ts";
 
 const Params = ImageParams.extend({ annotator: Id.openapi({ param: { name: "annotator", in: "path" } }) });
@@ -85,12 +85,11 @@ export function annotationRoutes(ctx: AppContext) {
     const nowMs = ctx.now();
     // A first answer needs the annotator's live lease, released once the answer is stored.
     let held: HeldLease | undefined;
-    const answered =
-      state !== undefined && ctx.indexes.current(cid)
-        ? state.answers.has(annotator)
-        : (await ctx.store.head(key)) !== undefined;
+    // A view that follows every change of the store knows the image's answers and lease as stored.
+    const known = state !== undefined && ctx.indexes.current(cid) ? state : undefined;
+    const answered = known ? known.answers.has(annotator) : (await ctx.store.head(key)) !== undefined;
     if (!answered) {
-      held = ctx.indexes.heldLease(cid, iid, annotator, nowMs) ?? (await readHeld(ctx, cid, iid, nowMs));
+      held = (known && heldLease(known, annotator, nowMs)) ?? (await readHeld(ctx, cid, iid, nowMs));
       if (held === undefined || held.annotator !== annotator)
         throw new ApiError(409, "no_lease", `${annotator} holds no lease on image ${iid}; call tasks:next`, "lease");
       if (!held.live) throw new ApiError(409, "lease_expired", `the lease on image ${iid} expired`, "lease");

@@ -99,6 +99,16 @@ export function noteLease(state: ImageState, until: number, nowMs: number, etag?
   state.leaseHolder = etag === undefined ? undefined : holder;
 }
 
+/**
+ * `annotator`'s lease on the image as the view knows it: its ETag and whether it is live at `nowMs`.
+ * Undefined unless the view saw the lease written to them; only a view that follows every change
+ * (`CampaignIndexes.current`) knows the lease is still the one in storage.
+ */
+export function heldLease(state: ImageState, annotator: string, nowMs: number): HeldLease | undefined {
+  if (state.leaseEtag === undefined || state.leaseHolder !== annotator) return undefined;
+  return { annotator, etag: state.leaseEtag, live: state.leaseUntil > nowMs };
+}
+
 const noAnswers: ReadonlyMap<string, AnswerNote> = new Map();
 
 /** Records an answer (or what is known of it) on the image, counting it in the view. */
@@ -417,16 +427,6 @@ export class CampaignIndexes {
     const entry = this.entries.get(cid);
     if (entry === undefined || entry.index.images.has(meta.id)) return;
     this.addImages(entry.index, [imageState(meta)]);
-  }
-
-  /**
-   * `annotator`'s lease on the image as this view knows it: its ETag and whether it is live at
-   * `nowMs`. Undefined unless the view follows every change and saw the lease written to them.
-   */
-  heldLease(cid: string, iid: string, annotator: string, nowMs: number): HeldLease | undefined {
-    const state = this.current(cid) ? this.state(cid, iid) : undefined;
-    if (state?.leaseEtag === undefined || state.leaseHolder !== annotator) return undefined;
-    return { annotator, etag: state.leaseEtag, live: state.leaseUntil > nowMs };
   }
 
   noteLease(cid: string, iid: string, until: number): void {
