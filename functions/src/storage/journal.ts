@@ -96,6 +96,8 @@ export class Journal {
   private checkpointing: Promise<void> | undefined;
   /** The next segment, made ahead so that a rotation does not hold appends for its folder's fsync. */
   private spare: Promise<Segment> | undefined;
+  /** `abandon` was called: segments stay for replay. */
+  private abandoned = false;
 
   constructor(
     private readonly dir: string,
@@ -185,8 +187,9 @@ export class Journal {
         return previous;
       });
       if (old === undefined) return;
-      while (old.unapplied > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      while (old.unapplied > 0 && !this.abandoned) await new Promise((resolve) => setTimeout(resolve, 2));
       await old.handle.close();
+      if (this.abandoned) return;
       await syncFileSystem(this.root);
       await unlink(old.path);
     })().finally(() => {
@@ -198,14 +201,28 @@ export class Journal {
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.checkpoint();
+    await this.stop(false);
+  }
+
+  /** Stops without a checkpoint: every segment holding records stays for the next start's replay. */
+  async abandon(): Promise<void> {
+    clearInterval(this.timer);
+    this.abandoned = true;
+    await this.chain;
+    await this.checkpointing;
+    await this.stop(true);
+  }
+
+  /** Closes the current and the spare segment, deleting them unless `keepRecords` and they hold some. */
+  private async stop(keepRecords: boolean): Promise<void> {
     const segment = this.segment;
     this.segment = undefined;
     const spare = await this.spare?.catch(() => undefined);
     this.spare = undefined;
-    for (const unused of [segment, spare]) {
-      if (unused === undefined) continue;
-      await unused.handle.close();
-      await unlink(unused.path).catch(() => {});
+    for (const open of [segment, spare]) {
+      if (open === undefined) continue;
+      await open.handle.close();
+      if (!keepRecords || open.bytes === 0) await unlink(open.path).catch(() => {});
     }
   }
 }

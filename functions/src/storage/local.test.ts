@@ -157,6 +157,30 @@ test("local: a file that cannot be written is retried until it can, then the jou
   assert.deepEqual(readdirSync(join(dir, ".journal")), []);
 });
 
+test("local: close gives up on a file that stays blocked, and the next start writes it from the journal", async () => {
+  const dir = join(root, "stuck-store");
+  const stuck = new LocalStore(dir, { closeTimeoutMs: 200 });
+  await stuck.ready();
+  writeFileSync(join(dir, "b"), "in the way");
+  await stuck.put("b/x.json", "acknowledged");
+  const closed = await Promise.race([
+    stuck.close().then(() => true),
+    new Promise((resolve) => setTimeout(() => resolve(false), 5000)),
+  ]);
+  assert.ok(closed, "close() returns while the file is still blocked");
+  assert.equal(
+    readdirSync(join(dir, ".journal")).length,
+    1,
+    "the segment holding the change is kept, the spare deleted",
+  );
+  rmSync(join(dir, "b"));
+  const next = new LocalStore(dir);
+  await next.ready();
+  assert.equal(readFileSync(join(dir, "b", "x.json"), "utf8"), "acknowledged");
+  await next.close();
+  assert.deepEqual(readdirSync(join(dir, ".journal")), []);
+});
+
 const fileText = (path: string) => {
   try {
     return readFileSync(path, "utf8");

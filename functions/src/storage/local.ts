@@ -42,6 +42,8 @@ export interface LocalStoreOptions {
   maxPending?: number;
   /** A key's file is written at most once in this time while the key keeps changing (see `schedule`). @default 1000 */
   rewriteWindowMs?: number;
+  /** How long `close` waits for changes to reach their files before it leaves them to the journal. @default 30000 */
+  closeTimeoutMs?: number;
 }
 
 type FileStats = { mtimeNs: bigint; size: bigint; isFile(): boolean };
@@ -115,6 +117,8 @@ export class LocalStore implements Store {
   private init: Promise<void> | undefined;
   /** `ready()` has finished: hot paths then skip awaiting it. */
   private opened = false;
+  /** `close` gave up on the files: no more batches go to the file writer. */
+  private stopped = false;
   private lastMicros = 0n;
   private seq = 0;
   private failures = 0;
@@ -173,20 +177,39 @@ export class LocalStore implements Store {
 
   /** Resolves once every acknowledged durable write is in its file (not yet synced). */
   async flushed(): Promise<void> {
+    await this.drained(Number.POSITIVE_INFINITY);
+  }
+
+  /** Whether every acknowledged durable write reached its file before `deadline` (epoch ms). */
+  private async drained(deadline: number): Promise<boolean> {
     while (this.unwritten > 0) {
+      if (Date.now() >= deadline) return false;
       this.promoteDeferred();
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    return true;
   }
 
-  /** Waits for every write to reach its file, then checkpoints and stops the journal. */
+  /**
+   * Waits for every write to reach its file, then checkpoints and stops the journal. Writes that
+   * keep failing (a file where their folder should be, say) are left in the journal after
+   * `closeTimeoutMs`, for the next start to replay, instead of holding the process forever.
+   */
   async close(): Promise<void> {
     if (this.init === undefined) return;
     await this.init;
-    await this.flushed();
+    const written = await this.drained(Date.now() + (this.options.closeTimeoutMs ?? 30_000));
     clearTimeout(this.windowTimer);
     this.windowTimer = undefined;
-    await this.journal.close();
+    if (written) await this.journal.close();
+    else {
+      this.stopped = true;
+      const keys = new Set([...this.toApply, ...this.applying, ...this.deferred]);
+      console.error(
+        `local store: the changes of ${keys.size} key(s) did not reach their files; the journal keeps them for the next start`,
+      );
+      await this.journal.abandon();
+    }
     await this.files.close();
   }
 
@@ -416,7 +439,7 @@ export class LocalStore implements Store {
 
   /** Sends pending changes to the file writer in batches, one change of a key at a time. */
   private kick(): void {
-    while (this.batches < 2 && this.toApply.size > 0) {
+    while (!this.stopped && this.batches < 2 && this.toApply.size > 0) {
       const keys: string[] = [];
       let bytes = 0;
       for (const key of this.toApply) {
