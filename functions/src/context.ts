@@ -62,7 +62,7 @@ export interface AppContext {
   presignSeconds: number;
   /** An image's record; records never change once written, so they are kept in memory. */
   image(cid: string, iid: string): Promise<ImageMeta | undefined>;
-  /** A presigned GET of the image's bytes, reused for half its lifetime. */
+  /** A presigned GET of the image's bytes (locally, of the campaign's images folder). */
   imageUrl(cid: string, image: ImageMeta): Promise<string>;
   importRoots: string[];
   bucketStore: ((bucket: string) => Store) | undefined;
@@ -73,18 +73,13 @@ export function buildContext(deps: AppDeps): AppContext {
   const now = deps.clock ?? Date.now;
   const images = new Map<string, ImageMeta>();
   const presignSeconds = deps.presignSeconds ?? 900;
-  const urls = new Map<string, { url: string; renewAt: number }>();
   const indexes = new CampaignIndexes(deps.store, now, deps.indexTtlMs ?? 2000);
   return {
-    async imageUrl(cid, image) {
-      const key = layout.imageBytes(cid, image.id, image.ext);
-      const hit = urls.get(key);
-      if (hit !== undefined && Date.now() < hit.renewAt) return hit.url;
-      const url = await deps.store.presignGet(key, { expiresIn: presignSeconds });
-      if (urls.size >= 10_000) urls.clear();
-      urls.set(key, { url, renewAt: Date.now() + (presignSeconds * 1000) / 2 });
-      return url;
-    },
+    imageUrl: (cid, image) =>
+      deps.store.presignGet(layout.imageBytes(cid, image.id, image.ext), {
+        expiresIn: presignSeconds,
+        scope: layout.images(cid),
+      }),
     async image(cid, iid) {
       const key = `${cid}/${iid}`;
       const hit = images.get(key);

@@ -13,15 +13,7 @@ export function blobRoutes(
   const app = new Hono();
   const now = options.now ?? Date.now;
   const refuse = (message: string) => ({ error: { code: "forbidden", message, field: "signature" } });
-  const check = (method: string, url: URL, key: string) =>
-    url.searchParams.get("method") === method &&
-    store.verifyPresigned(
-      method,
-      key,
-      url.searchParams.get("expires") ?? "",
-      url.searchParams.get("signature") ?? "",
-      now(),
-    );
+  const check = (method: string, url: URL, key: string) => store.verifyPresigned(method, key, url.searchParams, now());
   const keyOf = (url: URL) => {
     if (!url.pathname.startsWith(`${blobPath}/`)) return "";
     return url.pathname

@@ -118,15 +118,47 @@ export function storeContract(name: string, store: () => Store, options: Contrac
       const put = await fetcher(url, { method: "PUT", body, headers: { "content-type": "image/jpeg" } });
       assert.equal(put.status, 200, await put.text());
       assert.deepEqual((await s.get(key))!.body, body);
-      const get = await fetcher(await s.presignGet(key, { expiresIn: 60 }));
-      assert.equal(get.status, 200);
-      assert.deepEqual(new Uint8Array(await get.arrayBuffer()), body);
+      const folder = key.slice(0, -"upload.jpg".length);
+      for (const scope of [undefined, folder]) {
+        const get = await fetcher(await s.presignGet(key, { expiresIn: 60, ...(scope ? { scope } : {}) }));
+        assert.equal(get.status, 200, `scope ${scope}`);
+        assert.deepEqual(new Uint8Array(await get.arrayBuffer()), body);
+      }
+      await assert.rejects(s.presignGet(key, { expiresIn: 60, scope: "elsewhere/" }), StorageError);
       if (options.checksSignatures !== true) return;
       const tampered = url.replace(/upload\.jpg/, "other.jpg");
       const bad = await fetcher(tampered, { method: "PUT", body, headers: { "content-type": "image/jpeg" } });
       assert.equal(bad.status, 403);
-      assert.equal(await s.head(`${key.slice(0, -"upload.jpg".length)}other.jpg`), undefined);
+      assert.equal(await s.head(`${folder}other.jpg`), undefined);
     });
+
+    if (options.checksSignatures === true)
+      test(`${name}: a presigned GET with a scope reads every key under it, and no other`, async () => {
+        const s = store();
+        const folder = `${fresh()}/images/`;
+        await s.put(`${folder}a.png`, "a");
+        await s.put(`${folder}b.png`, "b");
+        await s.put(`${folder.slice(0, -"images/".length)}secret.json`, "s");
+        const url = await s.presignGet(`${folder}a.png`, { expiresIn: 60, scope: folder });
+        assert.equal(
+          await s.presignGet(`${folder}b.png`, { expiresIn: 60, scope: folder }),
+          url.replace("a.png", "b.png"),
+        );
+        const read = async (u: string) => {
+          const res = await fetcher(u);
+          return `${res.status} ${await res.text()}`.replace(/^(4\d\d) .*/, "$1");
+        };
+        assert.equal(await read(url), "200 a");
+        assert.equal(await read(url.replace("a.png?", "b.png?")), "200 b");
+        assert.equal(await read(url.replace("images/a.png?", "secret.json?")), "403", "outside the scope");
+        const wider = encodeURIComponent(folder.slice(0, -"images/".length));
+        assert.equal(
+          await read(url.replace(encodeURIComponent(folder), wider).replace("images/a.png?", "secret.json?")),
+          "403",
+          "a scope it was not signed for",
+        );
+        assert.equal(await read(url.replace(/scope=[^&]*&/, "")), "403", "the scope's signature for the key alone");
+      });
   }
 
   if (!options.conditional) return;

@@ -23,3 +23,9 @@ export function assertPrefix(prefix: string): void {
   if (prefix === "") return;
   assertKey(prefix.endsWith("/") ? prefix.slice(0, -1) : prefix);
 }
+
+/** A presigned GET's scope: a folder of the key, ending in `/`. */
+export function assertScope(key: string, scope: string): void {
+  if (!scope.endsWith("/") || !key.startsWith(scope))
+    throw new StorageError("InvalidKey", `scope ${JSON.stringify(scope)} is not a folder of ${JSON.stringify(key)}`);
+}

@@ -20,7 +20,7 @@ import { type FileJob, FileWriter } from "./file-writer.ts";
 import { syncFileSystem } from "./fs-sync.ts";
 import { hmacSha256 } from "./hmac.ts";
 import { Journal, orphanSegments, pendingChanges, type Ticket } from "./journal.ts";
-import { assertKey, assertPrefix, keyPath } from "./key.ts";
+import { assertKey, assertPrefix, assertScope, keyPath } from "./key.ts";
 import {
   type ListPage,
   type ObjectInfo,
@@ -101,6 +101,8 @@ export class LocalStore implements Store {
   private readonly journalDir: string;
   private readonly journal: Journal;
   private readonly hmac: (message: string) => string;
+  /** Signed queries of scopes by method, lifetime and scope (see `scopeQuery`). */
+  private readonly scopeQueries = new Map<string, { query: string; renewAt: number }>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly pending = new Map<string, Pending>();
   /** The keys of `pending` by folder (the key up to its last `/`), so listings need not scan them all. */
@@ -702,28 +704,55 @@ export class LocalStore implements Store {
     return this.hmac(`${method}\n${key}\n${expires}`);
   }
 
-  private presign(method: "PUT" | "GET", key: string, expiresIn: number): string {
+  /** A scope's message differs from any key's: keys end in neither `/` nor `*`. */
+  private signScope(method: string, scope: string, expires: number): string {
+    return this.hmac(`${method}\n${scope}*\n${expires}`);
+  }
+
+  private presign(method: "PUT" | "GET", key: string, expiresIn: number, scope?: string): string {
     assertKey(key);
-    const expires = Math.floor(Date.now() / 1000) + expiresIn;
     const path = `${this.options.blobPath ?? "/api/v1/blobs"}/${keyPath(key)}`;
-    const query = `method=${method}&expires=${expires}&signature=${this.sign(method, key, expires)}`;
+    let query: string;
+    if (scope === undefined) {
+      const expires = Math.floor(Date.now() / 1000) + expiresIn;
+      query = `method=${method}&expires=${expires}&signature=${this.sign(method, key, expires)}`;
+    } else {
+      assertScope(key, scope);
+      query = this.scopeQuery(method, scope, expiresIn);
+    }
     return `${this.options.baseUrl ?? ""}${path}?${query}`;
+  }
+
+  /** The signed query for a scope, signed anew once half its lifetime has passed. */
+  private scopeQuery(method: "PUT" | "GET", scope: string, expiresIn: number): string {
+    const cacheKey = `${method} ${expiresIn} ${scope}`;
+    const nowMs = Date.now();
+    const signed = this.scopeQueries.get(cacheKey);
+    if (signed !== undefined && nowMs < signed.renewAt) return signed.query;
+    const expires = Math.floor(nowMs / 1000) + expiresIn;
+    const query = `method=${method}&scope=${encodeURIComponent(scope)}&expires=${expires}&signature=${this.signScope(method, scope, expires)}`;
+    if (this.scopeQueries.size >= 1000) this.scopeQueries.clear();
+    this.scopeQueries.set(cacheKey, { query, renewAt: nowMs + expiresIn * 500 });
+    return query;
   }
 
   async presignPut(key: string, options: { expiresIn: number; contentType?: string }): Promise<string> {
     return this.presign("PUT", key, options.expiresIn);
   }
 
-  async presignGet(key: string, options: { expiresIn: number }): Promise<string> {
-    return this.presign("GET", key, options.expiresIn);
+  async presignGet(key: string, options: { expiresIn: number; scope?: string }): Promise<string> {
+    return this.presign("GET", key, options.expiresIn, options.scope);
   }
 
-  /** Checks a presigned request made by `presignPut`/`presignGet`. */
-  verifyPresigned(method: string, key: string, expires: string, signature: string, nowMs = Date.now()): boolean {
-    const seconds = Number(expires);
-    if (!Number.isInteger(seconds) || seconds * 1000 < nowMs) return false;
-    const expected = Buffer.from(this.sign(method, key, seconds), "hex");
-    const given = Buffer.from(signature, "hex");
+  /** Checks the query of a URL made by `presignPut`/`presignGet`, for a `method` request of `key`. */
+  verifyPresigned(method: string, key: string, query: URLSearchParams, nowMs = Date.now()): boolean {
+    const seconds = Number(query.get("expires"));
+    if (query.get("method") !== method || !Number.isInteger(seconds) || seconds * 1000 < nowMs) return false;
+    const scope = query.get("scope");
+    if (scope !== null && !(scope.endsWith("/") && key.startsWith(scope))) return false;
+    const signed = scope === null ? this.sign(method, key, seconds) : this.signScope(method, scope, seconds);
+    const expected = Buffer.from(signed, "hex");
+    const given = Buffer.from(query.get("signature") ?? "", "hex");
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 }

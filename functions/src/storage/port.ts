@@ -46,7 +46,13 @@ export interface Store {
   /** Deleting a missing key is not an error, unless `ifMatch` is given (then PreconditionFailed). */
   delete(key: string, options?: { ifMatch?: string; durable?: boolean }): Promise<void>;
   presignPut(key: string, options: { expiresIn: number; contentType?: string }): Promise<string>;
-  presignGet(key: string, options: { expiresIn: number }): Promise<string>;
+  /**
+   * A URL that GETs `key`, made now or reused while at least half of `expiresIn` (seconds) is left.
+   * With `scope`, a prefix of `key` ending in `/`, the URL may read any key under it: the local store
+   * then signs the scope rather than the key, once for all its keys (tasks:next hands out a new
+   * image on every call); S3 signs the key alone.
+   */
+  presignGet(key: string, options: { expiresIn: number; scope?: string }): Promise<string>;
   /**
    * Resolves once every acknowledged write is in place for other processes reading the files (the
    * local store writes files behind its journal); absent where writes are visible at once (S3).

@@ -12,7 +12,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { assertKey, assertPrefix } from "./key.ts";
+import { assertKey, assertPrefix, assertScope } from "./key.ts";
 import {
   type ListPage,
   type ObjectInfo,
@@ -54,6 +54,8 @@ export class S3Store implements Store {
   readonly client: S3Client;
   readonly bucket: string;
   private readonly keyPrefix: string;
+  /** Presigned GETs by lifetime and key, reused while half their lifetime is left. */
+  private readonly presignedGets = new Map<string, { url: string; renewAt: number }>();
 
   constructor(options: S3StoreOptions) {
     this.client = options.client ?? new S3Client(s3ClientConfig(options.clientConfig));
@@ -183,9 +185,17 @@ export class S3Store implements Store {
     return getSignedUrl(this.client, command, { expiresIn: options.expiresIn });
   }
 
-  async presignGet(key: string, options: { expiresIn: number }): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }), {
+  /** Signs the key alone, even with a `scope` (S3 has no such URL). */
+  async presignGet(key: string, options: { expiresIn: number; scope?: string }): Promise<string> {
+    if (options.scope !== undefined) assertScope(key, options.scope);
+    const cacheKey = `${options.expiresIn} ${key}`;
+    const hit = this.presignedGets.get(cacheKey);
+    if (hit !== undefined && Date.now() < hit.renewAt) return hit.url;
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }), {
       expiresIn: options.expiresIn,
     });
+    if (this.presignedGets.size >= 10_000) this.presignedGets.clear();
+    this.presignedGets.set(cacheKey, { url, renewAt: Date.now() + options.expiresIn * 500 });
+    return url;
   }
 }
