@@ -97,3 +97,20 @@ test("a failed write's bytes are written over: acknowledged records after it rep
   assert.deepEqual([...replayed.keys()], ["k/a.json", "k/c1.json"]);
   await journal.close();
 });
+
+test("appends made just before close or abandon are written first: checkpointed, or kept for replay", async () => {
+  const put = (key: string): JournalOp => ({ op: "put", key, body: new Uint8Array(1), micros: "1" });
+  for (const end of ["close", "abandon"] as const) {
+    const root = join(dir, `just-before-${end}`);
+    const journalDir = join(root, ".journal");
+    mkdirSync(journalDir, { recursive: true });
+    const journal = new Journal(journalDir, root, 3_600_000);
+    await journal.open();
+    const appends = [journal.append(put("k/x.json")), journal.append(put("k/y.json"))];
+    const ended = journal[end]();
+    for (const ticket of await Promise.all(appends)) ticket.done();
+    await ended;
+    const kept = await pendingChanges(await orphanSegments(journalDir, () => true));
+    assert.deepEqual([...kept.keys()], end === "close" ? [] : ["k/x.json", "k/y.json"], end);
+  }
+});

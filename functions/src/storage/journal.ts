@@ -1,6 +1,6 @@
 // The local store's write-ahead journal, for durable writes without an fsync per object.
 // Every mutation is appended here and acknowledged after one synchronous write shared by all the
-// mutations waiting at that moment (group commit): segments are opened with O_DSYNC, so a write
+// mutations appended in a turn of the event loop (group commit): segments are opened with O_DSYNC, so a write
 // returns once its data is on disk, as a write and an fdatasync would, in one call through libuv's
 // pool instead of two (each waits for a turn of the busy event loop: commits took a third longer,
 // ~4 ms at the median under PUT load). The object files are written behind (not fsynced). Once a
@@ -146,7 +146,10 @@ export class Journal {
         this.queue.push({ data, resolve, reject });
         if (!this.scheduled) {
           this.scheduled = true;
-          void this.exclusive(() => this.flush());
+          // Written at the end of the event loop's turn, with every append of the turn: under load a
+          // turn takes milliseconds, and writing at the first append left the turn's later ones for
+          // the next write, a turn later.
+          setImmediate(() => void this.exclusive(() => this.flush()));
         }
       }),
     );
@@ -156,8 +159,9 @@ export class Journal {
     this.scheduled = false;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
-      const segment = this.segment!;
+      const segment = this.segment;
       try {
+        if (segment === undefined) throw new Error("the journal is closed");
         const data = Buffer.concat([...batch.map((b) => b.data), endMark]);
         // A short write would leave a torn record: the rest is written on.
         for (let at = 0; at < data.length; ) {
@@ -198,8 +202,14 @@ export class Journal {
     return this.checkpointing;
   }
 
+  /** Resolves once a flush scheduled before the call has joined the chain (see `append`). */
+  private scheduledFlush(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
+    await this.scheduledFlush();
     await this.checkpoint();
     await this.stop(false);
   }
@@ -208,6 +218,7 @@ export class Journal {
   async abandon(): Promise<void> {
     clearInterval(this.timer);
     this.abandoned = true;
+    await this.scheduledFlush();
     await this.chain;
     // A checkpoint that failed leaves its segment too: nothing more to do about it here.
     await this.checkpointing?.catch(() => {});
