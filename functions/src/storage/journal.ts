@@ -1,11 +1,12 @@
 // The local store's write-ahead journal, for durable writes without an fsync per object.
 // Every mutation is appended here and acknowledged after one synchronous write shared by all the
-// mutations appended in a turn of the event loop (group commit): segments are opened with O_DSYNC, so a write
-// returns once its data is on disk, as a write and an fdatasync would, in one call through libuv's
-// pool instead of two (each waits for a turn of the busy event loop: commits took a third longer,
-// ~4 ms at the median under PUT load). The object files are written behind (not fsynced). Once a
-// second the journal is rotated, and when every change it holds is in the files, the file system is
-// synced (`sync -f`) and the old journal deleted. On start, journals left by dead processes are replayed.
+// mutations appended in a turn of the event loop (group commit): segments are opened with O_DSYNC,
+// so a write returns once its data is on disk, as a write and an fdatasync would, in one call
+// through libuv's pool instead of two (each waits for a turn of the busy event loop: commits took a
+// third longer, ~4 ms at the median under PUT load). The object files are written behind (not
+// fsynced). Once a second the journal is rotated, and when every change it holds is in the files,
+// the file system is synced (`sync -f`) and the old journal deleted. On start, journals left by dead
+// processes are replayed.
 // Record: u32 header length | u32 body length | u32 crc32(header+body) | header JSON | body.
 // Every write ends with an end mark (12 zero bytes, a record with no header) and the next write starts
 // over it: replay stops at the mark, so the bytes of a failed write beyond it (disk full, say) are

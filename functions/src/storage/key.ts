@@ -24,8 +24,12 @@ export function assertPrefix(prefix: string): void {
   assertKey(prefix.endsWith("/") ? prefix.slice(0, -1) : prefix);
 }
 
-/** A presigned GET's scope: a folder of the key, ending in `/`. */
+/** Whether `scope` may be a presigned GET's scope for `key`: a folder of it, ending in `/`. */
+export function isScopeOf(key: string, scope: string): boolean {
+  return scope.endsWith("/") && key.startsWith(scope);
+}
+
 export function assertScope(key: string, scope: string): void {
-  if (!scope.endsWith("/") || !key.startsWith(scope))
+  if (!isScopeOf(key, scope))
     throw new StorageError("InvalidKey", `scope ${JSON.stringify(scope)} is not a folder of ${JSON.stringify(key)}`);
 }

@@ -20,7 +20,7 @@ import { type FileJob, FileWriter } from "./file-writer.ts";
 import { syncFileSystem } from "./fs-sync.ts";
 import { hmacSha256 } from "./hmac.ts";
 import { Journal, orphanSegments, pendingChanges, type Ticket } from "./journal.ts";
-import { assertKey, assertPrefix, assertScope, keyPath } from "./key.ts";
+import { assertKey, assertPrefix, assertScope, isScopeOf, keyPath } from "./key.ts";
 import {
   type ListPage,
   type ObjectInfo,
@@ -749,7 +749,7 @@ export class LocalStore implements Store {
     const seconds = Number(query.get("expires"));
     if (query.get("method") !== method || !Number.isInteger(seconds) || seconds * 1000 < nowMs) return false;
     const scope = query.get("scope");
-    if (scope !== null && !(scope.endsWith("/") && key.startsWith(scope))) return false;
+    if (scope !== null && !isScopeOf(key, scope)) return false;
     const signed = scope === null ? this.sign(method, key, seconds) : this.signScope(method, scope, seconds);
     const expected = Buffer.from(signed, "hex");
     const given = Buffer.from(query.get("signature") ?? "", "hex");
