@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { type FileJob, FileWriter } from "./file-writer.ts";
 import { syncFileSystem } from "./fs-sync.ts";
+import { HalfLifeCache } from "./half-life-cache.ts";
 import { hmacSha256 } from "./hmac.ts";
 import { Journal, orphanSegments, pendingChanges, type Ticket } from "./journal.ts";
 import { assertKey, assertPrefix, assertScope, isScopeOf, keyPath } from "./key.ts";
@@ -102,7 +103,7 @@ export class LocalStore implements Store {
   private readonly journal: Journal;
   private readonly hmac: (message: string) => string;
   /** Signed queries of scopes by method, lifetime and scope (see `scopeQuery`). */
-  private readonly scopeQueries = new Map<string, { query: string; renewAt: number }>();
+  private readonly scopeQueries = new HalfLifeCache(1000);
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly pending = new Map<string, Pending>();
   /** The keys of `pending` by folder (the key up to its last `/`), so listings need not scan them all. */
@@ -727,13 +728,12 @@ export class LocalStore implements Store {
   private scopeQuery(method: "PUT" | "GET", scope: string, expiresIn: number): string {
     const cacheKey = `${method} ${expiresIn} ${scope}`;
     const nowMs = Date.now();
-    const signed = this.scopeQueries.get(cacheKey);
-    if (signed !== undefined && nowMs < signed.renewAt) return signed.query;
+    const kept = this.scopeQueries.get(cacheKey, nowMs);
+    if (kept !== undefined) return kept;
     const expires = Math.floor(nowMs / 1000) + expiresIn;
-    const query = `method=${method}&scope=${encodeURIComponent(scope)}&expires=${expires}&signature=${this.signScope(method, scope, expires)}`;
-    if (this.scopeQueries.size >= 1000) this.scopeQueries.clear();
-    this.scopeQueries.set(cacheKey, { query, renewAt: nowMs + expiresIn * 500 });
-    return query;
+    const signature = this.signScope(method, scope, expires);
+    const query = `method=${method}&scope=${encodeURIComponent(scope)}&expires=${expires}&signature=${signature}`;
+    return this.scopeQueries.set(cacheKey, query, expiresIn, nowMs);
   }
 
   async presignPut(key: string, options: { expiresIn: number; contentType?: string }): Promise<string> {

@@ -12,6 +12,7 @@ import {
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { HalfLifeCache } from "./half-life-cache.ts";
 import { assertKey, assertPrefix, assertScope } from "./key.ts";
 import {
   type ListPage,
@@ -54,8 +55,8 @@ export class S3Store implements Store {
   readonly client: S3Client;
   readonly bucket: string;
   private readonly keyPrefix: string;
-  /** Presigned GETs by lifetime and key, reused while half their lifetime is left. */
-  private readonly presignedGets = new Map<string, { url: string; renewAt: number }>();
+  /** Presigned GETs by lifetime and key. */
+  private readonly presignedGets = new HalfLifeCache(10_000);
 
   constructor(options: S3StoreOptions) {
     this.client = options.client ?? new S3Client(s3ClientConfig(options.clientConfig));
@@ -189,13 +190,11 @@ export class S3Store implements Store {
   async presignGet(key: string, options: { expiresIn: number; scope?: string }): Promise<string> {
     if (options.scope !== undefined) assertScope(key, options.scope);
     const cacheKey = `${options.expiresIn} ${key}`;
-    const hit = this.presignedGets.get(cacheKey);
-    if (hit !== undefined && Date.now() < hit.renewAt) return hit.url;
-    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) }), {
-      expiresIn: options.expiresIn,
-    });
-    if (this.presignedGets.size >= 10_000) this.presignedGets.clear();
-    this.presignedGets.set(cacheKey, { url, renewAt: Date.now() + options.expiresIn * 500 });
-    return url;
+    const nowMs = Date.now();
+    const kept = this.presignedGets.get(cacheKey, nowMs);
+    if (kept !== undefined) return kept;
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: this.full(key) });
+    const url = await getSignedUrl(this.client, command, { expiresIn: options.expiresIn });
+    return this.presignedGets.set(cacheKey, url, options.expiresIn, nowMs);
   }
 }
