@@ -1,6 +1,6 @@
 // A campaign's progress, from the in-memory view (at most `indexTtlMs` old).
 import { z } from "@hono/zod-openapi";
-import type { CampaignIndex } from "../tasks/campaign-index.ts";
+import { type CampaignIndex, leaseUntil } from "../tasks/campaign-index.ts";
 import { ModelVersion } from "../training/port.ts";
 
 export const Progress = z
@@ -50,7 +50,7 @@ export function progress(
     if (kinds.includes("accept")) annotated++;
     else if (kinds.includes("reject")) rejected++;
     else if (kinds.length > 0) skipped++;
-    if (state.leaseUntil > nowMs) leased++;
+    if (leaseUntil(state) > nowMs) leased++;
     if (state.answers.size < answersPerImage) remaining++;
     for (const [annotator, note] of state.answers) {
       total++;

@@ -4,6 +4,7 @@
 // candidates by uncertainty reads no files.
 import type { Campaign } from "../campaigns/schema.ts";
 import type { ImageMeta } from "../images/ingest.ts";
+import { ownString } from "../interning.ts";
 import { layout } from "../layout.ts";
 import { getJson, listAll, type Store } from "../storage/port.ts";
 import { type PackedPrediction, Prediction, type Predictor, pack, unpack } from "./port.ts";
@@ -59,12 +60,14 @@ export function predictionCache(
     memory.set(cid, byVersion);
     const byImage = byVersion.get(version) ?? new Map<string, PackedPrediction>();
     byVersion.set(version, byImage);
-    if (!byImage.has(iid)) {
+    const isNew = !byImage.has(iid);
+    if (isNew) {
       if (entries >= maxEntries) forgetOne();
       entries++;
     }
     const packed = pack(prediction);
-    byImage.set(iid, packed);
+    // A new key is copied: the id was cut from a listing key or a request path, which it would keep.
+    byImage.set(isNew ? ownString(iid) : iid, packed);
     options.onRemember?.(cid, iid, version, packed, prediction);
   };
 

@@ -6,6 +6,7 @@
 // image's answers decide who gets an image, so a stale view costs retries, never correctness.
 import type { Campaign } from "../campaigns/schema.ts";
 import { ImageMeta } from "../images/ingest.ts";
+import { interner, stringInterner } from "../interning.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
 import { type PackedPrediction, type Prediction, unpack } from "../predictions/port.ts";
 import { getJson, listAll, type Store, type StoreChange } from "../storage/port.ts";
@@ -16,16 +17,25 @@ export interface AnswerNote {
   at: number;
   etag: string;
   /** How many predicted boxes met each fate (accepted, moved, …) in this answer. */
-  fates?: Record<string, number>;
+  fates?: Readonly<Record<string, number>>;
 }
 
 /** Counts the fates of an answer's predicted boxes. */
-export function fateCounts(fates: readonly { fate: string }[] | null | undefined): Record<string, number> | undefined {
+export function fateCounts(
+  fates: readonly { fate: string }[] | null | undefined,
+): Readonly<Record<string, number>> | undefined {
   if (!fates) return undefined;
   const counts: Record<string, number> = {};
   for (const { fate } of fates) counts[fate] = (counts[fate] ?? 0) + 1;
-  return counts;
+  return sharedCounts(counts);
 }
+
+/** The few distinct tallies answers have, one object each, where every answer kept its own. */
+const sharedCounts = interner<Readonly<Record<string, number>>>(
+  1000,
+  (counts) => Object.entries(counts).join(),
+  (counts) => counts,
+);
 
 export interface ImageState {
   meta: ImageMeta;
@@ -35,9 +45,10 @@ export interface ImageState {
    * 100,000 empty maps).
    */
   answers: ReadonlyMap<string, AnswerNote>;
-  /** Epoch ms until which someone holds a lease (0: free). */
-  leaseUntil: number;
-  leaseNotedAt: number;
+  /** When the lease ends (free: long ago), in view time: read it through `leaseUntil`. */
+  leaseEnds: number;
+  /** When the view last noted the lease, in view time. */
+  leaseNoted: number;
   /**
    * The ETag of the lease in storage, when this view saw it written (undefined: none, or not known),
    * so that an expired lease is taken over without reading it first.
@@ -57,6 +68,24 @@ export interface ImageState {
   uncertainty: number;
 }
 
+// Lease times are kept as ms since this module was loaded ("view time"): integers below 2^30, which
+// V8 stores inside the object (for the first 12 days of a process). Epoch ms would be a heap number
+// of their own, two for every image, for each full collection to mark; past those days they become
+// such numbers again, still exact.
+const origin = Date.now();
+/**
+ * `value` as V8 keeps it inside an object where it can: an integer of its own small kind (arithmetic
+ * on epoch ms gives a heap number even when the result is a small integer).
+ */
+const small = (value: number) => (value === (value | 0) ? value | 0 : value);
+/** The view time of epoch ms 0 (a free image's lease end): a small integer too (2^30 is not one). */
+const longAgo = small(-0x2000_0000);
+const viewTime = (ms: number) => (ms === 0 ? longAgo : small(ms - origin));
+const epochMs = (time: number) => (time === longAgo ? 0 : time + origin);
+
+/** Epoch ms until which someone holds a lease on the image (0: free). */
+export const leaseUntil = (state: ImageState) => epochMs(state.leaseEnds);
+
 /** Distance of the most uncertain box from the threshold (the threshold when no box); -1 when there is no prediction. */
 function uncertainty(prediction: Prediction | undefined, threshold: number): number {
   if (prediction === undefined) return -1;
@@ -67,13 +96,9 @@ function uncertainty(prediction: Prediction | undefined, threshold: number): num
 }
 
 /** One copy of the values many images share, where parsing each image's record makes one each. */
-const shared = new Map<string, string>();
-function intern(value: string): string {
-  const known = shared.get(value);
-  if (known !== undefined) return known;
-  if (shared.size < 256) shared.set(value, value);
-  return value;
-}
+const intern = stringInterner(256);
+/** Annotators' names, which key every answer: cut from request paths and store keys, each held its whole path. */
+const annotatorName = stringInterner(10_000);
 
 /** Keeps the image's prediction by `version`, ranked at `threshold`. */
 export function notePrediction(
@@ -93,8 +118,8 @@ export function notePrediction(
  * and to `holder`, when known.
  */
 export function noteLease(state: ImageState, until: number, nowMs: number, etag?: string, holder?: string): void {
-  state.leaseUntil = until;
-  state.leaseNotedAt = nowMs;
+  state.leaseEnds = viewTime(until);
+  state.leaseNoted = viewTime(nowMs);
   state.leaseEtag = etag;
   state.leaseHolder = etag === undefined ? undefined : holder;
 }
@@ -106,7 +131,7 @@ export function noteLease(state: ImageState, until: number, nowMs: number, etag?
  */
 export function heldLease(state: ImageState, annotator: string, nowMs: number): HeldLease | undefined {
   if (state.leaseEtag === undefined || state.leaseHolder !== annotator) return undefined;
-  return { annotator, etag: state.leaseEtag, live: state.leaseUntil > nowMs };
+  return { annotator, etag: state.leaseEtag, live: leaseUntil(state) > nowMs };
 }
 
 const noAnswers: ReadonlyMap<string, AnswerNote> = new Map();
@@ -116,7 +141,7 @@ export function setAnswer(index: CampaignIndex, state: ImageState, annotator: st
   if (!state.answers.has(annotator)) index.answers++;
   const answers =
     state.answers === noAnswers ? new Map<string, AnswerNote>() : (state.answers as Map<string, AnswerNote>);
-  answers.set(annotator, note);
+  answers.set(annotatorName(annotator), note);
   state.answers = answers;
 }
 
@@ -150,8 +175,8 @@ function imageState(meta: ImageMeta): ImageState {
   return {
     meta: compactMeta(meta),
     answers: noAnswers,
-    leaseUntil: 0,
-    leaseNotedAt: 0,
+    leaseEnds: longAgo,
+    leaseNoted: longAgo,
     leaseEtag: undefined,
     leaseHolder: undefined,
     reserved: false,
@@ -338,9 +363,9 @@ export class CampaignIndexes {
       leased.set(iid, item.lastModified.getTime() + campaign.leaseSeconds * 1000);
     }
     for (const [iid, state] of index.images) {
-      if (state.leaseNotedAt > started) continue;
+      if (epochMs(state.leaseNoted) > started) continue;
       // Until when, estimated from the listing: the lease itself decides before it is taken over.
-      state.leaseUntil = leased.get(iid) ?? 0;
+      state.leaseEnds = viewTime(leased.get(iid) ?? 0);
       state.leaseEtag = undefined;
       state.leaseHolder = undefined;
     }

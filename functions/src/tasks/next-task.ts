@@ -12,6 +12,7 @@ import {
   type CampaignIndex,
   type CampaignIndexes,
   type ImageState,
+  leaseUntil,
   noteLease,
   notePrediction,
   setAnswer,
@@ -51,7 +52,7 @@ interface Wanted {
 function isFree(state: ImageState, wanted: Wanted): boolean {
   return (
     !state.reserved &&
-    (wanted.ignoreLeases || state.leaseUntil <= wanted.nowMs) &&
+    (wanted.ignoreLeases || leaseUntil(state) <= wanted.nowMs) &&
     state.answers.size < wanted.campaign.answersPerImage &&
     !state.answers.has(wanted.annotator) &&
     !wanted.tried.has(state)
@@ -176,7 +177,7 @@ async function tryLease(
   const leaseMs = campaign.leaseSeconds * 1000;
   // A view that follows every change of the store knows the lease in storage and until when it holds.
   const current = deps.indexes.current(cid);
-  const expired = current && state.leaseUntil <= nowMs ? state.leaseEtag : undefined;
+  const expired = current && leaseUntil(state) <= nowMs ? state.leaseEtag : undefined;
   const found = await acquireLease(deps.store, cid, iid, annotator, nowMs, leaseMs, expired);
   if (found?.taken !== true) {
     // Someone else holds it: until its lease says, or, not knowing, keep away for a while.
