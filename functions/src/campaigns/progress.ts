@@ -1,6 +1,6 @@
 // A campaign's progress, from the in-memory view (at most `indexTtlMs` old).
 import { z } from "@hono/zod-openapi";
-import { type CampaignIndex, leaseUntil } from "../tasks/campaign-index.ts";
+import { answeredAt, type CampaignIndex, leaseUntil } from "../tasks/campaign-index.ts";
 import { ModelVersion } from "../training/port.ts";
 
 export const Progress = z
@@ -46,16 +46,16 @@ export function progress(
     () => ({ accepted: 0, moved: 0, relabelled: 0, deleted: 0, added: 0 }) as Record<string, number>,
   );
   for (const state of index.images.values()) {
-    const kinds = [...state.answers.values()].map((a) => a.answer);
+    const kinds = state.answers.map((a) => a.answer);
     if (kinds.includes("accept")) annotated++;
     else if (kinds.includes("reject")) rejected++;
     else if (kinds.length > 0) skipped++;
     if (leaseUntil(state) > nowMs) leased++;
-    if (state.answers.size < answersPerImage) remaining++;
-    for (const [annotator, note] of state.answers) {
+    if (state.answers.length < answersPerImage) remaining++;
+    for (const note of state.answers) {
       total++;
-      perAnnotator[annotator] = (perAnnotator[annotator] ?? 0) + 1;
-      const hoursAgo = Math.floor((nowMs - note.at) / 3_600_000);
+      perAnnotator[note.annotator] = (perAnnotator[note.annotator] ?? 0) + 1;
+      const hoursAgo = Math.floor((nowMs - answeredAt(note)) / 3_600_000);
       if (hoursAgo >= 0 && hoursAgo < 24) {
         perHour[23 - hoursAgo]!++;
         const hour = fatesPerHour[23 - hoursAgo]!;

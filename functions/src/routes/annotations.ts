@@ -20,7 +20,7 @@ import { isoTime } from "../iso-time.ts";
 import { layout } from "../layout.ts";
 import { unpack } from "../predictions/port.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
-import { fateCounts, heldLease } from "../tasks/campaign-index.ts";
+import { answerBy, fateCounts, heldLease } from "../tasks/campaign-index.ts";
 import { type HeldLease, readLease, releaseLease } from "../tasks/lease.ts";
 
 const Params = ImageParams.extend({ annotator: Id.openapi({ param: { name: "annotator", in: "path" } }) });
@@ -87,7 +87,7 @@ export function annotationRoutes(ctx: AppContext) {
     let held: HeldLease | undefined;
     // A view that follows every change of the store knows the image's answers and lease as stored.
     const known = state !== undefined && ctx.indexes.current(cid) ? state : undefined;
-    const answered = known ? known.answers.has(annotator) : (await ctx.store.head(key)) !== undefined;
+    const answered = known ? answerBy(known, annotator) !== undefined : (await ctx.store.head(key)) !== undefined;
     if (!answered) {
       held = (known && heldLease(known, annotator, nowMs)) ?? (await readHeld(ctx, cid, iid, nowMs));
       if (held === undefined || held.annotator !== annotator)

@@ -9,7 +9,7 @@ import type { Store } from "../storage/port.ts";
 import { testCampaign } from "../testing/campaign.ts";
 import { withLocalStore } from "../testing/local-store.ts";
 import { png } from "../testing/png.ts";
-import { CampaignIndexes, leaseUntil } from "./campaign-index.ts";
+import { answerBy, answeredAt, CampaignIndexes, leaseUntil } from "./campaign-index.ts";
 
 const campaign = testCampaign();
 
@@ -48,17 +48,17 @@ test("a watched store: answers, leases and new images reach the view at once, wi
     assert.ok(listed > 0);
 
     const { etag } = await store.put(layout.annotation("c1", first.id, "ann"), answer(first.id, "ann"));
-    assert.equal(index.images.get(first.id)!.answers.get("ann")?.etag, etag, "known as soon as the write returns");
+    assert.equal(answerBy(index.images.get(first.id)!, "ann")?.etag, etag, "known as soon as the write returns");
     assert.equal(index.answers, 1);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(index.images.get(first.id)!.answers.get("ann")?.fates, { accepted: 1 }, "then read");
+    assert.deepEqual(answerBy(index.images.get(first.id)!, "ann")?.fates, { accepted: 1 }, "then read");
 
     await store.put(layout.lease("c1", first.id), "{}", { durable: false });
     assert.ok(leaseUntil(index.images.get(first.id)!) > Date.now() + 50_000);
     await store.delete(layout.lease("c1", first.id), { durable: false });
     assert.equal(leaseUntil(index.images.get(first.id)!), 0);
     await store.delete(layout.annotation("c1", first.id, "ann"));
-    assert.equal(index.images.get(first.id)!.answers.has("ann"), false);
+    assert.equal(answerBy(index.images.get(first.id)!, "ann"), undefined);
     assert.equal(index.answers, 0);
 
     const { image: second } = await ingestImage(store, campaign, png(8, 8, 2), "b.png", new Date(2000));
@@ -68,12 +68,15 @@ test("a watched store: answers, leases and new images reach the view at once, wi
       [first.id, second.id],
     );
 
-    // Unanswered images share an empty map: an answer to one must not show on another.
+    // Unanswered images share an empty array: an answer to one must not show on another.
     await store.put(layout.annotation("c1", second.id, "bob"), answer(second.id, "bob"));
     const { image: third } = await ingestImage(store, campaign, png(8, 8, 3), "c.png", new Date(3000));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual([...index.images.get(second.id)!.answers.keys()], ["bob"]);
-    assert.equal(index.images.get(third.id)!.answers.size, 0);
+    assert.deepEqual(
+      index.images.get(second.id)!.answers.map((note) => note.annotator),
+      ["bob"],
+    );
+    assert.equal(index.images.get(third.id)!.answers.length, 0);
     await store.put(layout.annotation("c1", second.id, "bob"), answer(second.id, "bob"));
     assert.equal(index.answers, 1, "a changed answer is still one");
 
@@ -92,14 +95,14 @@ test("a store that does not report changes: the view is listed again once its tt
     const index = await indexes.get(campaign);
     assert.equal(indexes.current(campaign.id), false);
     await store.put(layout.annotation("c1", image.id, "ann"), answer(image.id, "ann"));
-    assert.equal(index.images.get(image.id)!.answers.has("ann"), false, "not seen before the ttl");
+    assert.equal(answerBy(index.images.get(image.id)!, "ann"), undefined, "not seen before the ttl");
     const listed = lists();
     now += 2000;
     await indexes.get(campaign); // starts the refresh
     await indexes.get(campaign);
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.ok(lists() > listed);
-    assert.equal(index.images.get(image.id)!.answers.get("ann")?.answer, "accept");
+    assert.equal(answerBy(index.images.get(image.id)!, "ann")?.answer, "accept");
   });
 });
 
@@ -109,14 +112,15 @@ test("an answer written through writeAnswer is noted as written; a later put of 
     const indexes = new CampaignIndexes(local, () => 10_000, 2000);
     const index = await indexes.get(campaign);
     const key = layout.annotation("c1", image.id, "ann");
-    const note = { answer: "reject", at: 5, fates: { deleted: 2 } };
+    const note = { answer: "reject", at: 1_700_000_123_456, fates: { deleted: 2 } };
     const { etag } = await indexes.writeAnswer("c1", indexes.state("c1", image.id), "ann", key, note, () =>
       local.put(key, answer(image.id, "ann")),
     );
+    const noted = answerBy(index.images.get(image.id)!, "ann")!;
     assert.deepEqual(
-      index.images.get(image.id)!.answers.get("ann"),
-      { ...note, etag },
-      "the writer's note, not a read",
+      { answer: noted.answer, at: answeredAt(noted), etag: noted.etag, fates: noted.fates },
+      { ...note, at: 1_700_000_123_000, etag },
+      "the writer's note (its time to the second), not a read",
     );
     assert.equal(index.answers, 1);
 
@@ -129,7 +133,7 @@ test("an answer written through writeAnswer is noted as written; a later put of 
     });
     assert.notEqual(written.etag, other);
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const followed = index.images.get(image.id)!.answers.get("ann")!;
+    const followed = answerBy(index.images.get(image.id)!, "ann")!;
     assert.deepEqual([followed.answer, followed.etag], ["accept", other], "read back");
     assert.equal(index.answers, 1);
 
@@ -139,6 +143,6 @@ test("an answer written through writeAnswer is noted as written; a later put of 
         local.put(key, "{}", { ifMatch: '"0-0"' }),
       ),
     );
-    assert.equal(index.images.get(image.id)!.answers.get("ann")?.etag, other);
+    assert.equal(answerBy(index.images.get(image.id)!, "ann")?.etag, other);
   });
 });

@@ -12,12 +12,24 @@ import { type PackedPrediction, type Prediction, unpack } from "../predictions/p
 import { getJson, listAll, type Store, type StoreChange } from "../storage/port.ts";
 import type { HeldLease } from "./lease.ts";
 
-export interface AnswerNote {
+/** What a writer or a read tells the view of one annotator's answer to an image. */
+export interface AnswerFacts {
   answer: string;
+  /** When it was answered, epoch ms (0: not known). */
   at: number;
   etag: string;
   /** How many predicted boxes met each fate (accepted, moved, …) in this answer. */
   fates?: Readonly<Record<string, number>>;
+}
+
+/** An answer as the view keeps it: one object with its fields inside (read its time through `answeredAt`). */
+export interface AnswerNote {
+  readonly annotator: string;
+  readonly answer: string;
+  /** When it was answered, in whole seconds of view time. */
+  readonly time: number;
+  readonly etag: string;
+  readonly fates: Readonly<Record<string, number>> | undefined;
 }
 
 /** Counts the fates of an answer's predicted boxes. */
@@ -40,11 +52,11 @@ const sharedCounts = interner<Readonly<Record<string, number>>>(
 export interface ImageState {
   meta: ImageMeta;
   /**
-   * Answers by annotator, changed through `setAnswer`/`forgetAnswer`: images without any share one
-   * empty map, so that probing for free images reads only the state (and 100,000 images do not hold
-   * 100,000 empty maps).
+   * The answers, one per annotator, changed through `setAnswer`/`forgetAnswer` (which replace the
+   * array): a few at most, where a map per answered image cost 360 bytes and two objects to mark.
+   * Images without any share one empty array.
    */
-  answers: ReadonlyMap<string, AnswerNote>;
+  answers: readonly AnswerNote[];
   /** When the lease ends (free: long ago), in view time: read it through `leaseUntil`. */
   leaseEnds: number;
   /** When the view last noted the lease, in view time. */
@@ -82,9 +94,21 @@ const small = (value: number) => (value === (value | 0) ? value | 0 : value);
 const longAgo = small(-0x2000_0000);
 const viewTime = (ms: number) => (ms === 0 ? longAgo : small(ms - origin));
 const epochMs = (time: number) => (time === longAgo ? 0 : time + origin);
+// Answers keep whole seconds: an answer listed from storage may be months old, beyond 12 days of ms.
+const originSeconds = Math.floor(origin / 1000);
+const viewSeconds = (ms: number) => (ms === 0 ? longAgo : small(Math.floor(ms / 1000) - originSeconds));
 
 /** Epoch ms until which someone holds a lease on the image (0: free). */
 export const leaseUntil = (state: ImageState) => epochMs(state.leaseEnds);
+
+/** When the answer was given, epoch ms to the second (0: not known). */
+export const answeredAt = (note: AnswerNote) => (note.time === longAgo ? 0 : (note.time + originSeconds) * 1000);
+
+/** `annotator`'s answer to the image, as the view knows it. */
+export function answerBy(state: ImageState, annotator: string): AnswerNote | undefined {
+  for (const note of state.answers) if (note.annotator === annotator) return note;
+  return undefined;
+}
 
 /** Distance of the most uncertain box from the threshold (the threshold when no box); -1 when there is no prediction. */
 function uncertainty(prediction: Prediction | undefined, threshold: number): number {
@@ -134,20 +158,29 @@ export function heldLease(state: ImageState, annotator: string, nowMs: number): 
   return { annotator, etag: state.leaseEtag, live: leaseUntil(state) > nowMs };
 }
 
-const noAnswers: ReadonlyMap<string, AnswerNote> = new Map();
+const noAnswers: readonly AnswerNote[] = [];
 
 /** Records an answer (or what is known of it) on the image, counting it in the view. */
-export function setAnswer(index: CampaignIndex, state: ImageState, annotator: string, note: AnswerNote): void {
-  if (!state.answers.has(annotator)) index.answers++;
-  const answers =
-    state.answers === noAnswers ? new Map<string, AnswerNote>() : (state.answers as Map<string, AnswerNote>);
-  answers.set(annotatorName(annotator), note);
-  state.answers = answers;
+export function setAnswer(index: CampaignIndex, state: ImageState, annotator: string, facts: AnswerFacts): void {
+  const note: AnswerNote = {
+    annotator: annotatorName(annotator),
+    answer: facts.answer,
+    time: viewSeconds(facts.at),
+    etag: facts.etag,
+    fates: facts.fates,
+  };
+  const at = state.answers.findIndex((known) => known.annotator === annotator);
+  if (at < 0) {
+    // concat: a spread would leave room for 16 more.
+    state.answers = state.answers.concat([note]);
+    index.answers++;
+  } else state.answers = state.answers.with(at, note);
 }
 
 export function forgetAnswer(index: CampaignIndex, state: ImageState, annotator: string): void {
-  if (!state.answers.has(annotator)) return;
-  (state.answers as Map<string, AnswerNote>).delete(annotator);
+  const kept = state.answers.filter((note) => note.annotator !== annotator);
+  if (kept.length === state.answers.length) return;
+  state.answers = kept.length === 0 ? noAnswers : kept;
   index.answers--;
 }
 
@@ -300,7 +333,7 @@ export class CampaignIndexes {
     state: ImageState | undefined,
     annotator: string,
     key: string,
-    note: Omit<AnswerNote, "etag">,
+    note: Omit<AnswerFacts, "etag">,
     write: () => Promise<{ etag: string }>,
   ): Promise<{ etag: string }> {
     const entry = this.writing.get(key) ?? { writers: 0 };
@@ -348,7 +381,7 @@ export class CampaignIndexes {
       const ids = parseAnnotationKey(item.key);
       const state = ids === undefined ? undefined : index.images.get(ids.iid);
       if (ids === undefined || state === undefined) continue;
-      if (state.answers.get(ids.annotator)?.etag !== item.etag)
+      if (answerBy(state, ids.annotator)?.etag !== item.etag)
         changed.push({ ...ids, etag: item.etag, at: item.lastModified.getTime() });
     }
     await mapLimit(changed, 16, async ({ iid, annotator, at }) => {
@@ -398,7 +431,7 @@ export class CampaignIndexes {
         );
     } else if (kind === "annotations" && annotator !== undefined && state !== undefined) {
       if (etag === undefined) forgetAnswer(entry.index, state, annotator);
-      else if (state.answers.get(annotator)?.etag !== etag) {
+      else if (answerBy(state, annotator)?.etag !== etag) {
         // Known at once; what the answer was follows (unless the writer notes it first).
         setAnswer(entry.index, state, annotator, { answer: "?", at, etag });
         setImmediate(() => void this.loadAnswer(entry.index, state, cid, iid, annotator, etag));
@@ -420,9 +453,10 @@ export class CampaignIndexes {
     etag: string,
   ) {
     const waiting = (note: AnswerNote | undefined) => note?.etag === etag && note.answer === "?";
-    if (!waiting(state.answers.get(annotator))) return;
-    const note = await this.readAnswer(cid, iid, annotator, state.answers.get(annotator)!.at).catch(() => undefined);
-    if (note?.etag === etag && waiting(state.answers.get(annotator))) setAnswer(index, state, annotator, note);
+    const placeholder = answerBy(state, annotator);
+    if (!waiting(placeholder)) return;
+    const facts = await this.readAnswer(cid, iid, annotator, answeredAt(placeholder!)).catch(() => undefined);
+    if (facts?.etag === etag && waiting(answerBy(state, annotator))) setAnswer(index, state, annotator, facts);
   }
 
   private async readImage(cid: string, iid: string): Promise<ImageState | undefined> {
@@ -432,7 +466,7 @@ export class CampaignIndexes {
     return imageState(parsed.data);
   }
 
-  private async readAnswer(cid: string, iid: string, annotator: string, at: number): Promise<AnswerNote | undefined> {
+  private async readAnswer(cid: string, iid: string, annotator: string, at: number): Promise<AnswerFacts | undefined> {
     const found = await getJson(this.store, layout.annotation(cid, iid, annotator));
     const value = found?.value as { answer?: unknown; fates?: { fate: string }[] | null } | undefined;
     if (found === undefined || typeof value?.answer !== "string") return undefined;

@@ -9,6 +9,7 @@ import type { Lookup, PredictionCache } from "../predictions/cache.ts";
 import { type PackedPrediction, unpack } from "../predictions/port.ts";
 import type { Store } from "../storage/port.ts";
 import {
+  answerBy,
   type CampaignIndex,
   type CampaignIndexes,
   type ImageState,
@@ -53,8 +54,8 @@ function isFree(state: ImageState, wanted: Wanted): boolean {
   return (
     !state.reserved &&
     (wanted.ignoreLeases || leaseUntil(state) <= wanted.nowMs) &&
-    state.answers.size < wanted.campaign.answersPerImage &&
-    !state.answers.has(wanted.annotator) &&
+    state.answers.length < wanted.campaign.answersPerImage &&
+    answerBy(state, wanted.annotator) === undefined &&
     !wanted.tried.has(state)
   );
 }
@@ -195,7 +196,7 @@ async function tryLease(
     if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
       await deps.store.delete(layout.lease(cid, iid), { durable: false }).catch(() => {});
       for (const who of answeredBy)
-        if (!state.answers.has(who)) setAnswer(index, state, who, { answer: "?", at: 0, etag: "" });
+        if (answerBy(state, who) === undefined) setAnswer(index, state, who, { answer: "?", at: 0, etag: "" });
       noteLease(state, 0, deps.now());
       return undefined;
     }
