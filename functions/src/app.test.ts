@@ -90,6 +90,11 @@ test("tasks and answers: lease, predictions, fates, progress, no second lease, I
   assert.equal(task.predictionsUnavailable, false);
   assert.equal(task.predictions.modelVersion, "3");
   assert.ok(task.predictions.boxes.every((b: { score: number }) => b.score >= 0.5));
+  assert.deepEqual(
+    Object.keys(task.image).sort(),
+    ["addedAt", "bytes", "contentType", "ext", "fileName", "height", "id", "sha256", "split", "url", "width"],
+    "the image's record and URL, nothing of the campaign view",
+  );
   const img = await h.app.request(task.image.url);
   assert.equal(img.status, 200);
   assert.equal((await img.arrayBuffer()).byteLength, task.image.bytes);

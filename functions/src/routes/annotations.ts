@@ -71,7 +71,7 @@ export function annotationRoutes(ctx: AppContext) {
       throw forbidden(`${annotator} is not a member of ${cid}`, "annotator");
     // The campaign view's state of the image, when built, holds its record, answers and prediction.
     const state = ctx.indexes.state(cid, iid);
-    const image = state?.meta ?? (await ctx.image(cid, iid));
+    const image = state ?? (await ctx.image(cid, iid));
     if (image === undefined) throw notFound(`image ${iid}`, "iid");
     const labels = new Set(campaign.labels);
     const boxes: Box[] = input.boxes.map((box, i) => {

@@ -64,7 +64,7 @@ test("a watched store: answers, leases and new images reach the view at once, wi
     const { image: second } = await ingestImage(store, campaign, png(8, 8, 2), "b.png", new Date(2000));
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(
-      index.order.map((state) => state.meta.id),
+      index.order.map((state) => state.id),
       [first.id, second.id],
     );
 

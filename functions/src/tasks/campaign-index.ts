@@ -49,8 +49,8 @@ const sharedCounts = interner<Readonly<Record<string, number>>>(
   (counts) => counts,
 );
 
-export interface ImageState {
-  meta: ImageMeta;
+/** An image in the view: its record's fields (`imageMeta` copies them out), then the view's own. */
+export interface ImageState extends ImageMeta {
   /**
    * The answers, one per annotator, changed through `setAnswer`/`forgetAnswer` (which replace the
    * array): a few at most, where a map per answered image cost 360 bytes and two objects to mark.
@@ -185,11 +185,11 @@ export function forgetAnswer(index: CampaignIndex, state: ImageState, annotator:
 }
 
 /**
- * The record as the view keeps it, with fewer objects for every full collection to mark: a literal
- * (its fields inside the object, where the parser's copy grew a separate property array) whose
- * type and split are shared.
+ * The image's state, the record's fields inside it, with fewer objects for every full collection to
+ * mark: one literal (where the parser's copy of the record grew a separate property array and was a
+ * second object) whose type and split are shared.
  */
-function compactMeta(meta: ImageMeta): ImageMeta {
+function imageState(meta: ImageMeta): ImageState {
   return {
     id: meta.id,
     ext: intern(meta.ext),
@@ -201,12 +201,6 @@ function compactMeta(meta: ImageMeta): ImageMeta {
     fileName: meta.fileName,
     split: meta.split === "eval" ? "eval" : "train",
     addedAt: meta.addedAt,
-  };
-}
-
-function imageState(meta: ImageMeta): ImageState {
-  return {
-    meta: compactMeta(meta),
     answers: noAnswers,
     leaseEnds: longAgo,
     leaseNoted: longAgo,
@@ -217,6 +211,12 @@ function imageState(meta: ImageMeta): ImageState {
     predictedBy: undefined,
     uncertainty: 0,
   };
+}
+
+/** The image's record, without the view's fields. */
+export function imageMeta(state: ImageState): ImageMeta {
+  const { id, ext, contentType, width, height, sha256, bytes, fileName, split, addedAt } = state;
+  return { id, ext, contentType, width, height, sha256, bytes, fileName, split, addedAt };
 }
 
 export interface CampaignIndex {
@@ -476,9 +476,9 @@ export class CampaignIndexes {
 
   private addImages(index: CampaignIndex, added: ImageState[]): void {
     if (added.length === 0) return;
-    for (const state of added) index.images.set(state.meta.id, state);
+    for (const state of added) index.images.set(state.id, state);
     index.order = [...index.images.values()].sort(
-      (a, b) => a.meta.addedAt.localeCompare(b.meta.addedAt) || a.meta.id.localeCompare(b.meta.id),
+      (a, b) => a.addedAt.localeCompare(b.addedAt) || a.id.localeCompare(b.id),
     );
   }
 

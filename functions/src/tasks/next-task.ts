@@ -4,6 +4,7 @@
 //     random image instead, so the model sees the whole distribution.
 //   random: any free image.  sequential: the oldest free image.
 import type { Campaign } from "../campaigns/schema.ts";
+import type { ImageMeta } from "../images/ingest.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
 import type { Lookup, PredictionCache } from "../predictions/cache.ts";
 import { type PackedPrediction, unpack } from "../predictions/port.ts";
@@ -13,6 +14,7 @@ import {
   type CampaignIndex,
   type CampaignIndexes,
   type ImageState,
+  imageMeta,
   leaseUntil,
   noteLease,
   notePrediction,
@@ -21,7 +23,7 @@ import {
 import { acquireLease, type Lease } from "./lease.ts";
 
 export interface NextTask {
-  image: ImageState["meta"];
+  image: ImageMeta;
   lease: Lease;
   lookup: Lookup;
 }
@@ -135,7 +137,7 @@ function predictionOf(
   state: ImageState,
 ): PackedPrediction | undefined {
   if (state.predictedBy !== version) {
-    const known = predictions.known(campaign.id, version, state.meta.id);
+    const known = predictions.known(campaign.id, version, state.id);
     if (known === undefined) return undefined;
     notePrediction(state, version, known, campaign.threshold);
   }
@@ -153,7 +155,7 @@ async function choose(
   if (version === null) return candidates[0]!;
   const unknown = candidates.filter((state) => predictionOf(deps.predictions, campaign, version, state) === undefined);
   // Predictions memory lacks are looked up (storage, then the model server) first.
-  if (unknown.length > 0) await Promise.all(unknown.map((state) => deps.predictions.get(campaign, state.meta)));
+  if (unknown.length > 0) await Promise.all(unknown.map((state) => deps.predictions.get(campaign, state)));
   let chosen = candidates[0]!;
   let nearest = Number.POSITIVE_INFINITY;
   for (const state of candidates) {
@@ -173,7 +175,7 @@ async function tryLease(
   state: ImageState,
 ): Promise<NextTask | undefined> {
   const cid = campaign.id;
-  const iid = state.meta.id;
+  const iid = state.id;
   const nowMs = deps.now();
   const leaseMs = campaign.leaseSeconds * 1000;
   // A view that follows every change of the store knows the lease in storage and until when it holds.
@@ -203,8 +205,6 @@ async function tryLease(
   }
   const known = version === null ? undefined : predictionOf(deps.predictions, campaign, version, state);
   const lookup: Lookup =
-    known === undefined
-      ? await deps.predictions.get(campaign, state.meta)
-      : { status: "ok", prediction: unpack(known) };
-  return { image: state.meta, lease, lookup };
+    known === undefined ? await deps.predictions.get(campaign, state) : { status: "ok", prediction: unpack(known) };
+  return { image: imageMeta(state), lease, lookup };
 }
