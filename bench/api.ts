@@ -260,8 +260,9 @@ try {
         },
       ],
     });
-  // Annotators at work: on each connection an annotator of its own asks for a task, then answers it.
-  // Every answer is a first one (a new file), where the PUT load above re-answers 1,000 images.
+  // Annotators at work: a task, then its answer, by a new annotator each time (autocannon starts each
+  // sequence of requests with a fresh context), so every name is new to the view too. Every answer
+  // is a first one (a new file), where the PUT load above re-answers 1,000 images.
   let annotators = 0;
   type Desk = { annotator?: string; image?: string | undefined };
   const annotateLoad = () =>
