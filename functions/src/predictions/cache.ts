@@ -31,6 +31,12 @@ export interface PredictionCacheOptions {
   now?: () => number;
   /** Where the end of a version's read into memory is reported (when storage held any). @default console.error */
   log?: (line: string) => void;
+  /**
+   * The string to key a new image's prediction by. An id cut from a listing key or a request path
+   * would keep that string: the default copies it; the campaign view gives the id it already holds.
+   * @default a copy of `iid`
+   */
+  keyOf?: (cid: string, iid: string) => string;
   /** Told of every prediction memory keeps (the campaign view keeps it beside the image). */
   onRemember?: (cid: string, iid: string, version: string, packed: PackedPrediction, prediction: Prediction) => void;
 }
@@ -44,6 +50,7 @@ export function predictionCache(
   const versionTtlMs = options.versionTtlMs ?? 1000;
   const maxEntries = options.maxEntries ?? 200_000;
   const now = options.now ?? Date.now;
+  const keyOf = options.keyOf ?? ((_cid: string, iid: string) => ownString(iid));
   const log = options.log ?? ((line: string) => console.error(line));
   // campaign → version → image → prediction. Nested rather than keyed by a joined string: the ids
   // are strings the campaign view holds, whose hashes V8 keeps, so a lookup builds no string.
@@ -66,8 +73,7 @@ export function predictionCache(
       entries++;
     }
     const packed = pack(prediction);
-    // A new key is copied: the id was cut from a listing key or a request path, which it would keep.
-    byImage.set(isNew ? ownString(iid) : iid, packed);
+    byImage.set(isNew ? keyOf(cid, iid) : iid, packed);
     options.onRemember?.(cid, iid, version, packed, prediction);
   };
 
