@@ -337,15 +337,6 @@ try {
     await putLoad(),
     await load(bareServer, { url: `${bare}/bare`, method: "PUT", headers: auth, body: answer }),
   ];
-  // One unmeasured round first: the first measured round was still 10–15% slower on both servers
-  // (V8 still optimizing; the first full collections after the view was built).
-  await nextPair();
-  await putPair();
-  for (let round = 0; round < rounds; round++) {
-    pairs.next.runs.push(await nextPair());
-    pairs.put.runs.push(await putPair());
-  }
-  // Last, as its answers change what tasks:next finds; unmeasured round first here too.
   const annotatePair = async (): Promise<[Figures, Figures]> => [
     await annotateLoad(),
     await load(bareServer, {
@@ -357,8 +348,21 @@ try {
       ],
     }),
   ];
-  await annotatePair();
-  for (let round = 0; round < rounds; round++) pairs.annotate.runs.push(await annotatePair());
+  // Each load has one unmeasured round first: the first measured round was still 10–15% slower on
+  // both servers (V8 still optimizing; the first full collections after the view was built).
+  // Annotators at work come after tasks:next, whose figures their answers would change, and before
+  // the PUT load: each re-answer replaces a file, freeing an inode, and an ext4 without a journal
+  // (this machine's) skips, one by one, the free inodes of a table block freed in the last 5 s (5
+  // minutes while the block is dirty) when it makes a file, which doubled the file writer's kernel
+  // time per first answer for half a minute after the PUT load (`.cache/prof/rounds.ts`, `PREPUT`).
+  for (const [runs, pair] of [
+    [pairs.next.runs, nextPair],
+    [pairs.annotate.runs, annotatePair],
+    [pairs.put.runs, putPair],
+  ] as const) {
+    await pair();
+    for (let round = 0; round < rounds; round++) runs.push(await pair());
+  }
 
   console.log(
     `\nAPI on loopback, local-directory store, ${connections} connections, ${rounds} rounds of ${duration} s`,
