@@ -9,7 +9,6 @@ import type { Campaign } from "./campaigns/schema.ts";
 import { ApiError, fieldOf, forbidden, notJson, notJsonType } from "./errors.ts";
 import { Id } from "./ids.ts";
 import { type ImageMeta, loadImage } from "./images/ingest.ts";
-import { ownString } from "./interning.ts";
 import { layout } from "./layout.ts";
 import { type PredictionCache, predictionCache } from "./predictions/cache.ts";
 import { noPredictor, type Predictor } from "./predictions/port.ts";
@@ -99,7 +98,7 @@ export function buildContext(deps: AppDeps): AppContext {
     predictions: predictionCache(deps.store, deps.predictor ?? noPredictor, {
       timeoutMs: deps.predictionTimeoutMs ?? 3000,
       now,
-      keyOf: (cid, iid) => indexes.state(cid, iid)?.id ?? ownString(iid),
+      heldId: (cid, iid) => indexes.state(cid, iid)?.id,
       onRemember: (cid, iid, version, packed, prediction) =>
         indexes.notePrediction(cid, iid, version, packed, prediction),
       ...(deps.log === undefined ? {} : { log: deps.log }),

@@ -32,11 +32,11 @@ export interface PredictionCacheOptions {
   /** Where the end of a version's read into memory is reported (when storage held any). @default console.error */
   log?: (line: string) => void;
   /**
-   * The string to key a new image's prediction by. An id cut from a listing key or a request path
-   * would keep that string: the default copies it; the campaign view gives the id it already holds.
-   * @default a copy of `iid`
+   * A string equal to `iid` that is held anyway (the campaign view's id of the image), to key a new
+   * image's prediction by. Otherwise the key is a copy: an id cut from a listing key or a request
+   * path would keep that whole string.
    */
-  keyOf?: (cid: string, iid: string) => string;
+  heldId?: (cid: string, iid: string) => string | undefined;
   /** Told of every prediction memory keeps (the campaign view keeps it beside the image). */
   onRemember?: (cid: string, iid: string, version: string, packed: PackedPrediction, prediction: Prediction) => void;
 }
@@ -50,7 +50,6 @@ export function predictionCache(
   const versionTtlMs = options.versionTtlMs ?? 1000;
   const maxEntries = options.maxEntries ?? 200_000;
   const now = options.now ?? Date.now;
-  const keyOf = options.keyOf ?? ((_cid: string, iid: string) => ownString(iid));
   const log = options.log ?? ((line: string) => console.error(line));
   // campaign → version → image → prediction. Nested rather than keyed by a joined string: the ids
   // are strings the campaign view holds, whose hashes V8 keeps, so a lookup builds no string.
@@ -73,7 +72,7 @@ export function predictionCache(
       entries++;
     }
     const packed = pack(prediction);
-    byImage.set(isNew ? keyOf(cid, iid) : iid, packed);
+    byImage.set(isNew ? (options.heldId?.(cid, iid) ?? ownString(iid)) : iid, packed);
     options.onRemember?.(cid, iid, version, packed, prediction);
   };
 
