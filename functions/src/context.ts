@@ -15,6 +15,7 @@ import { noPredictor, type Predictor } from "./predictions/port.ts";
 import type { CampaignSchedules } from "./schedule/eventbridge.ts";
 import type { Store } from "./storage/port.ts";
 import { CampaignIndexes } from "./tasks/campaign-index.ts";
+import { type Leases, storedLeases } from "./tasks/lease.ts";
 import type { Models, TrainingRuns } from "./training/port.ts";
 
 export interface AppDeps {
@@ -43,6 +44,8 @@ export interface AppDeps {
   bucketStore?: (bucket: string) => Store;
   /** The built web page (`web/dist`), served at `/` when given. */
   webDir?: string;
+  /** Where leases are kept. @default in the store (`storedLeases`), for API processes that share it */
+  leases?: Leases;
   /** Operational messages (a model version's predictions read into memory, say). @default console.error */
   log?: (line: string) => void;
   /** Keeps each campaign's schedule in EventBridge Scheduler (AWS); locally the scheduler reads campaign.json. */
@@ -54,6 +57,7 @@ export interface AppContext {
   auth: Authenticator;
   campaigns: CampaignRepo;
   indexes: CampaignIndexes;
+  leases: Leases;
   predictions: PredictionCache;
   trainingRuns: TrainingRuns;
   models: Models;
@@ -73,7 +77,8 @@ export function buildContext(deps: AppDeps): AppContext {
   const now = deps.clock ?? Date.now;
   const images = new Map<string, ImageMeta>();
   const presignSeconds = deps.presignSeconds ?? 900;
-  const indexes = new CampaignIndexes(deps.store, now, deps.indexTtlMs ?? 2000);
+  const leases = deps.leases ?? storedLeases(deps.store);
+  const indexes = new CampaignIndexes(deps.store, now, deps.indexTtlMs ?? 2000, leases);
   return {
     imageUrl: (cid, image) =>
       deps.store.presignGet(layout.imageBytes(cid, image.id, image.ext), {
@@ -95,6 +100,7 @@ export function buildContext(deps: AppDeps): AppContext {
     auth: deps.auth,
     campaigns: campaignRepo(deps.store, 1000, now),
     indexes,
+    leases,
     predictions: predictionCache(deps.store, deps.predictor ?? noPredictor, {
       timeoutMs: deps.predictionTimeoutMs ?? 3000,
       now,

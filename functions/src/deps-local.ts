@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { localTokens } from "./auth/local-tokens.ts";
 import type { AppDeps } from "./context.ts";
 import { LocalStore } from "./storage/local.ts";
+import { MemoryLeases } from "./tasks/lease.ts";
 import type { WorkflowStarter } from "./workflow/context.ts";
 import { workflowModels, workflowTrainingRuns } from "./workflow/training-runs.ts";
 
@@ -36,6 +37,8 @@ export function localDeps(
     // One API process owns a local store: its own writes keep the view current, listings only
     // catch changes by other processes.
     indexTtlMs: 10_000,
+    // …and so holds the leases in its memory: a stored one costs a conditional write and a delete.
+    leases: new MemoryLeases(),
     ...(options.webDir === undefined ? {} : { webDir: options.webDir }),
     ...overrides,
     store,

@@ -1,8 +1,11 @@
-// The whole storage contract, conditional writes included, on the S3 adapter against moto's server.
+// The whole storage contract, conditional writes included, on the S3 adapter against moto's server;
+// then the leases kept in it.
 import { after, before } from "node:test";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { storeContract } from "@boxloop/functions/storage/contract";
 import { S3Store } from "@boxloop/functions/storage/s3";
+import { storedLeases } from "@boxloop/functions/tasks/lease";
+import { leaseContract } from "@boxloop/functions/tasks/lease-contract";
 import { type Moto, startMoto } from "../support/moto.ts";
 
 let moto: Moto | undefined;
@@ -26,3 +29,4 @@ after(() => {
 });
 
 storeContract("s3 (moto)", () => store!, { conditional: true, fetch: (url, init) => fetch(url, init) });
+leaseContract("stored leases (s3, moto)", () => storedLeases(store!));

@@ -21,7 +21,7 @@ import { layout } from "../layout.ts";
 import { unpack } from "../predictions/port.ts";
 import { getJson, isPreconditionFailed } from "../storage/port.ts";
 import { answerBy, fateCounts, heldLease } from "../tasks/campaign-index.ts";
-import { type HeldLease, readLease, releaseLease } from "../tasks/lease.ts";
+import type { HeldLease } from "../tasks/lease.ts";
 
 const Params = ImageParams.extend({ annotator: Id.openapi({ param: { name: "annotator", in: "path" } }) });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -141,7 +141,7 @@ export function annotationRoutes(ctx: AppContext) {
       throw error;
     }
     if (held !== undefined) {
-      await releaseLease(ctx.store, cid, iid, held).catch(() => {});
+      await ctx.leases.release(cid, iid, held).catch(() => {});
       ctx.indexes.noteLease(cid, iid, 0);
       await maybeRetrain(ctx, campaign).catch(() => {});
     }
@@ -173,7 +173,7 @@ export function annotationRoutes(ctx: AppContext) {
 
 /** The image's lease as storage holds it (when the view does not know it). */
 async function readHeld(ctx: AppContext, cid: string, iid: string, nowMs: number): Promise<HeldLease | undefined> {
-  const read = await readLease(ctx.store, cid, iid, nowMs);
+  const read = await ctx.leases.read(cid, iid, nowMs);
   return read && { annotator: read.lease.annotator, etag: read.etag, live: read.live };
 }
 

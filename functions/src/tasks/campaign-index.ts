@@ -10,7 +10,7 @@ import { interner, stringInterner } from "../interning.ts";
 import { layout, parseAnnotationKey } from "../layout.ts";
 import { type PackedPrediction, type Prediction, unpack } from "../predictions/port.ts";
 import { getJson, listAll, type Store, type StoreChange } from "../storage/port.ts";
-import type { HeldLease } from "./lease.ts";
+import { type HeldLease, type Leases, storedLeases } from "./lease.ts";
 
 /** What a writer or a read tells the view of one annotator's answer to an image. */
 export interface AnswerFacts {
@@ -268,6 +268,7 @@ export class CampaignIndexes {
     private readonly store: Store,
     private readonly now: () => number,
     private readonly ttlMs = 2000,
+    private readonly leases: Leases = storedLeases(store),
   ) {
     this.watched = store.watch !== undefined;
     store.watch?.((change) => this.follow(change));
@@ -390,11 +391,7 @@ export class CampaignIndexes {
       if (note !== undefined && state !== undefined) setAnswer(index, state, annotator, note);
     });
 
-    const leased = new Map<string, number>();
-    for await (const item of listAll(this.store, layout.leases(cid))) {
-      const iid = item.key.slice(layout.leases(cid).length, -".json".length);
-      leased.set(iid, item.lastModified.getTime() + campaign.leaseSeconds * 1000);
-    }
+    const leased = await this.leases.leased(cid, campaign.leaseSeconds * 1000);
     for (const [iid, state] of index.images) {
       if (epochMs(state.leaseNoted) > started) continue;
       // Until when, estimated from the listing: the lease itself decides before it is taken over.

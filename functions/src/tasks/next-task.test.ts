@@ -11,6 +11,7 @@ import { testCampaign } from "../testing/campaign.ts";
 import { withLocalStore } from "../testing/local-store.ts";
 import { png } from "../testing/png.ts";
 import { CampaignIndexes } from "./campaign-index.ts";
+import { storedLeases } from "./lease.ts";
 import { nextTask } from "./next-task.ts";
 
 const campaign = testCampaign({ strategy: "uncertain", answersPerImage: 1 });
@@ -47,7 +48,12 @@ function setup(
     const advance = (ms: number) => {
       clock += ms;
     };
-    await fn({ store, indexes: new CampaignIndexes(store, now), predictions, now, random: seeded(7) }, ids, advance);
+    const leases = storedLeases(store);
+    await fn(
+      { store, leases, indexes: new CampaignIndexes(store, now, 2000, leases), predictions, now, random: seeded(7) },
+      ids,
+      advance,
+    );
   });
 }
 

@@ -20,7 +20,7 @@ import {
   notePrediction,
   setAnswer,
 } from "./campaign-index.ts";
-import { acquireLease, type Lease } from "./lease.ts";
+import type { Lease, Leases } from "./lease.ts";
 
 export interface NextTask {
   image: ImageMeta;
@@ -30,6 +30,7 @@ export interface NextTask {
 
 export interface NextTaskDeps {
   store: Store;
+  leases: Leases;
   indexes: CampaignIndexes;
   predictions: PredictionCache;
   now: () => number;
@@ -181,7 +182,7 @@ async function tryLease(
   // A view that follows every change of the store knows the lease in storage and until when it holds.
   const current = deps.indexes.current(cid);
   const expired = current && leaseUntil(state) <= nowMs ? state.leaseEtag : undefined;
-  const found = await acquireLease(deps.store, cid, iid, annotator, nowMs, leaseMs, expired);
+  const found = await deps.leases.acquire(cid, iid, annotator, nowMs, leaseMs, expired);
   if (found?.taken !== true) {
     // Someone else holds it: until its lease says, or, not knowing, keep away for a while.
     if (found === undefined) noteLease(state, nowMs + Math.min(leaseMs, 5000), nowMs);
@@ -196,7 +197,7 @@ async function tryLease(
     const page = await deps.store.list(layout.imageAnnotations(cid, iid));
     const answeredBy = page.items.flatMap((item) => parseAnnotationKey(item.key)?.annotator ?? []);
     if (answeredBy.includes(annotator) || answeredBy.length >= campaign.answersPerImage) {
-      await deps.store.delete(layout.lease(cid, iid), { durable: false }).catch(() => {});
+      await deps.leases.release(cid, iid, { annotator, etag, live: true }).catch(() => {});
       for (const who of answeredBy)
         if (answerBy(state, who) === undefined) setAnswer(index, state, who, { answer: "?", at: 0, etag: "" });
       noteLease(state, 0, deps.now());
