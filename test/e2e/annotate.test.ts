@@ -181,7 +181,7 @@ test("answers not yet acknowledged survive closing the tab and are sent by the n
   const next = await openAnnotate(browser.context, stack, campaign);
   await waitAllSaved(next);
   for (const iid of [first, second]) assert.equal((await storedAnnotation(stack, campaign, iid)).answer, "reject");
-  assert.equal(puts().length, 2);
+  assert.equal(puts().length, 2, `PUTs that reached the server: ${JSON.stringify(puts())}`);
   await next.close();
 });
 

@@ -50,8 +50,8 @@ export interface Stack {
   store: LocalStore;
   /** Workflow executions the API asked for. */
   started: WorkflowInput[];
-  /** Every request that reached the server: method and path. */
-  requests: { method: string; path: string }[];
+  /** Every request that reached the server: method, path and, once answered, status. */
+  requests: { method: string; path: string; status?: number }[];
   api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<T>;
   /** Swaps the model server the API asks (a test starts one after the stack). */
   setPredictor(predictor: Predictor): void;
@@ -88,9 +88,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const app = createApp(deps);
   const requests: Stack["requests"] = [];
   const server = serve({
-    fetch: (req: Request) => {
-      requests.push({ method: req.method, path: decodeURIComponent(new URL(req.url).pathname) });
-      return app.fetch(req);
+    fetch: async (req: Request) => {
+      const seen: Stack["requests"][number] = {
+        method: req.method,
+        path: decodeURIComponent(new URL(req.url).pathname),
+      };
+      requests.push(seen);
+      const res = await app.fetch(req);
+      seen.status = res.status;
+      return res;
     },
     port: 0,
     hostname: "127.0.0.1",
